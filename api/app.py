@@ -1,0 +1,49 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI
+
+from api import errors
+from api.routes import disasters, reference
+from api.settings import Settings
+from ledger.application import LedgerRuntime
+
+DESCRIPTION = """
+Event-sourced ledger of disasters and relief for the emergency-management chain
+(village → township → county → city → province).
+
+Every change is an immutable event stamped with the acting account, its unit and,
+where it describes the world, when it happened. Authenticate with
+`Authorization: Bearer <token>`. Every POST accepts `Idempotency-Key`; commands
+on an existing process accept `If-Match: <version>`. Errors always have the shape
+`{"error": {"code", "message", "fields": [{"field", "code", "message"}], "details"}}`
+with the message in Chinese and English.
+"""
+
+
+def create_app(runtime: LedgerRuntime, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The library is synchronous: endpoints are plain `def` and run in the
+        # threadpool; keep it within the connection pool so none waits for one.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
+        yield
+
+    app = FastAPI(
+        title="relief-ledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    app.include_router(disasters.router)
+    app.include_router(reference.router)
+    return app

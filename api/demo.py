@@ -1,0 +1,140 @@
+"""Demo data for the seed county 响水县 (320921): one account per role and two
+disaster processes with 初报 → 续报 → 核报 histories.
+
+Loaded on the first start of the SQLite default (or `relief-ledger demo`).
+Tokens are kept in `<data_dir>/demo-tokens.json` (mode 0600) and printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ledger.accounts import local_operator
+from ledger.application import LedgerRuntime
+from ledger.errors import Conflict
+from ledger.disasters import FiguresReport, InitialReport, ResponseChange
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+DEMO_ACCOUNTS = [
+    # username, role, scope, display name
+    ("demo-admin", "admin", "32", "演示管理员"),
+    ("demo-township", "township", "320921100", "响水镇灾害信息员"),
+    ("demo-county", "county", "320921", "响水县应急管理局"),
+    ("demo-city", "city", "3209", "盐城市应急管理局"),
+    ("demo-province", "province", "32", "江苏省应急管理厅"),
+    ("demo-relief", "relief_officer", "320921", "响水县救助科"),
+    ("demo-auditor", "auditor", "3209", "盐城市审计局"),
+]
+
+
+def demo_loaded(runtime: LedgerRuntime, data_dir: Path) -> bool:
+    """Loaded once its tokens were written (the last step)."""
+    return runtime.accounts.exists("demo-county") and (data_dir / "demo-tokens.json").exists()
+
+
+def load_demo(runtime: LedgerRuntime, data_dir: Path) -> dict[str, str]:
+    """Create the demo accounts and histories; returns username → token."""
+    operator = local_operator()
+    tokens: dict[str, str] = {}
+    for username, role, scope, name in DEMO_ACCOUNTS:
+        if not runtime.accounts.exists(username):  # a start interrupted half-way left some
+            runtime.accounts.register(operator, username, role, scope, name)
+        token, _ = runtime.accounts.issue_token(operator, username, label="demo")
+        tokens[username] = token
+    actors = {u: runtime.accounts.authenticate(t) for u, t in tokens.items()}
+    for history in (_flood, _hail):
+        try:
+            history(runtime, actors)
+        except Conflict as exc:
+            if exc.code != "duplicate_process":
+                raise
+    save_tokens(data_dir / "demo-tokens.json", tokens)
+    return tokens
+
+
+def save_tokens(path: Path, tokens: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(tokens, f, ensure_ascii=False, indent=2)
+    os.replace(tmp, path)
+
+
+def read_tokens(data_dir: Path) -> dict[str, str]:
+    path = data_dir / "demo-tokens.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _days_ago(days: int, hour: int) -> datetime:
+    now = datetime.now(CHINA)
+    return (now - timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def _flood(runtime: LedgerRuntime, actors: dict) -> None:
+    """A river flood: township 初报, county 续报 with two townships, response level, 核报 accepted by the city."""
+    start = _days_ago(20, 5)
+    d = runtime.disasters
+    first = d.file_initial(actors["demo-township"], InitialReport(
+        county="320921", hazard="flood", subtype="river_flood", occurred_at=start,
+        figures={"320921100": {"affected_population": 860, "relocated_total": 120,
+                               "relocated_centralized_total": 80, "relocated_dispersed_total": 40,
+                               "crop_affected_ha": "310.50"}},
+        text="强降雨致灌河水位上涨，响水镇沿河村组受淹。",
+    ))
+    d.change_response(actors["demo-county"], first.id, ResponseChange(
+        action="start", level=4, plan="响水县自然灾害救助应急预案", plan_version="2021",
+        government_level="county", decided_at=start + timedelta(hours=3),
+        reason="紧急转移安置人数达到县级四级响应条件",
+    ))
+    d.file_follow_up(actors["demo-county"], first.id, FiguresReport(
+        figures={
+            "320921100": {"affected_population": 1240, "relocated_total": 260,
+                          "relocated_centralized_total": 150, "relocated_dispersed_total": 110,
+                          "collapsed_dwelling_rooms": 6, "collapsed_dwelling_households": 3,
+                          "crop_affected_ha": "420.00", "crop_damaged_ha": "150.00", "crop_lost_ha": "20.00",
+                          "direct_loss_10k_yuan": "380.00"},
+            "320921101": {"affected_population": 530, "crop_affected_ha": "96.30",
+                          "direct_loss_10k_yuan": "75.50"},
+        },
+        as_of=start + timedelta(hours=20),
+        explanation="夜间降雨持续，沿河两个村组新增转移安置 140 人，已逐户核实",
+    ))
+    d.accept(actors["demo-city"], first.id, 2)
+    d.file_final(actors["demo-county"], first.id, FiguresReport(
+        figures={"320921100": {"affected_population": 1302, "direct_loss_10k_yuan": "412.80"},
+                 "320921101": {"affected_population": 548, "direct_loss_10k_yuan": "81.20"}},
+        as_of=start + timedelta(days=6),
+    ))
+    d.accept(actors["demo-city"], first.id, 3)
+
+
+def _hail(runtime: LedgerRuntime, actors: dict) -> None:
+    """A hailstorm: county 初报, a returned 续报 refiled with an explanation, then 核报."""
+    start = _days_ago(9, 15)
+    d = runtime.disasters
+    first = d.file_initial(actors["demo-county"], InitialReport(
+        county="320921", hazard="wind_hail", subtype="hail", occurred_at=start,
+        figures={"320921102": {"affected_population": 310, "crop_affected_ha": "58.00"}},
+        text="午后冰雹袭击，蔬菜大棚受损。",
+    ))
+    d.file_follow_up(actors["demo-county"], first.id, FiguresReport(
+        figures={"320921102": {"affected_population": 290, "crop_affected_ha": "61.00"}},
+        as_of=start + timedelta(hours=18), explanation="重复统计一个村民小组，已剔除",
+    ))
+    d.return_report(actors["demo-city"], first.id, 2, "受灾人口减少但未附核实材料，请核实后重报")
+    d.refile(actors["demo-county"], first.id, 2, FiguresReport(
+        figures={"320921102": {"affected_population": 296, "crop_affected_ha": "61.00"}},
+        as_of=start + timedelta(days=1, hours=4),
+        explanation="经逐户核实，原初报重复统计新港村一个村民小组 14 人，已剔除",
+    ))
+    d.file_final(actors["demo-county"], first.id, FiguresReport(
+        figures={"320921102": {"affected_population": 296, "crop_affected_ha": "61.00", "crop_damaged_ha": "22.00",
+                               "direct_loss_10k_yuan": "93.40"}},
+        as_of=start + timedelta(days=4),
+    ))

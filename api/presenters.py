@@ -1,0 +1,125 @@
+"""Domain objects → response shapes (the one conversion at the outgoing edge)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from ledger.actors import Actor
+from ledger.application import LedgerRuntime
+from ledger.commands import CommandResult
+from ledger.disaster import Disaster
+
+# Event attributes that describe the world's time, by event type.
+OCCURRED_AT = {
+    "InitialReportFiled": "occurred_at",
+    "FollowUpReportFiled": "as_of",
+    "FinalReportFiled": "as_of",
+    "DeclaredStable": "stabilised_at",
+    "ResponseLevelChanged": "decided_at",
+}
+# Exact decimals travel as strings ("850.50"), never as binary floats.
+EXACT = {Decimal: str}
+BOOKKEEPING = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+def command_response(result: CommandResult) -> JSONResponse:
+    return JSONResponse(
+        result.as_dict(),
+        status_code=result.status,
+        headers={"ETag": f'"{result.version}"', "Location": f"/v1/disasters/{result.id}"},
+    )
+
+
+def disaster_out(runtime: LedgerRuntime, actor: Actor, disaster: Disaster) -> dict[str, Any]:
+    recorded = {
+        e.originator_version: e.timestamp for e in runtime.app.events.get(disaster.id)
+        if type(e).__name__ in ("InitialReportFiled", "FollowUpReportFiled", "FinalReportFiled")
+    }
+    report_times = dict(zip(range(1, len(recorded) + 1), (recorded[v] for v in sorted(recorded)), strict=False))
+    visible = runtime.disasters.visible_township_figures(actor, disaster)
+    county = runtime.areas.get(disaster.county)
+    hazard = runtime.hazards.hazards.get(disaster.hazard)
+    totals: dict[str, Any] = {}
+    for figures in visible.values():
+        for key, value in figures.items():
+            totals[key] = totals.get(key, 0) + value
+    return jsonable_encoder(
+        {
+            "id": str(disaster.id),
+            "version": disaster.version,
+            "county": disaster.county,
+            "county_name": county.name if county else None,
+            "disaster_date": disaster.disaster_date,
+            "hazard": disaster.hazard,
+            "hazard_name": hazard.name if hazard else disaster.hazard,
+            "subtype": disaster.subtype,
+            "occurred_at": disaster.occurred_at,
+            "stage": _plain(disaster.stage),
+            "text": disaster.text,
+            "response": disaster.response,
+            "stabilised_at": disaster.stabilised_at,
+            "retraction": disaster.retraction,
+            "totals": totals,
+            "townships": [
+                {"code": code, "name": _area_name(runtime, code), "figures": figures}
+                for code, figures in sorted(visible.items())
+            ],
+            "reports": [_report_out(r, report_times.get(r["number"])) for r in disaster.reports],
+        },
+        custom_encoder=EXACT,
+    )
+
+
+def history_out(events: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for e in events:
+        name = type(e).__name__
+        payload = {k: v for k, v in e.__dict__.items() if k not in BOOKKEEPING}
+        actor = payload.get("actor")
+        occurred = payload.get(OCCURRED_AT.get(name, ""))
+        out.append(
+            {
+                "version": e.originator_version,
+                "type": name,
+                "recorded_at": e.timestamp,
+                "actor": actor,
+                "unit": actor.get("unit") if isinstance(actor, dict) else None,
+                "occurred_at": occurred if isinstance(occurred, datetime) else None,
+                "payload": payload,
+            }
+        )
+    return jsonable_encoder(out, custom_encoder={**EXACT, UUID: str})
+
+
+def _report_out(report: dict[str, Any], recorded_at: datetime | None) -> dict[str, Any]:
+    return {
+        "number": report["number"],
+        "kind": _plain(report["kind"]),
+        "review": _plain(report["review"]),
+        "as_of": report["as_of"],
+        "filed_by": report["filed_by"],
+        "recorded_at": recorded_at,
+        "townships": sorted(report["figures"]),
+        "explanation": report["explanation"],
+        "jumps": report["jumps"],
+        "refiles": report["refiles"],
+        "phoned_at": report["phoned_at"],
+        "reviewed_by": report["reviewed_by"],
+        "return_reason": report["return_reason"],
+    }
+
+
+def _area_name(runtime: LedgerRuntime, code: str) -> str | None:
+    area = runtime.areas.get(code)
+    return area.name if area else None
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value

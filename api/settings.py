@@ -1,0 +1,143 @@
+"""Configuration from the environment or `.env` (prefix `RELIEF_`).
+
+With nothing configured the service runs on an SQLite file under the data
+directory; `RELIEF_DATABASE_URL=postgresql://…` switches to PostgreSQL.
+Events are encrypted at rest from the first one (AES-GCM); the key and the
+token pepper come from configuration, or on a development machine are
+generated once and kept (mode 0600) in the data directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, unquote, urlparse
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger.application import LedgerConfig
+
+CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RELIEF_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    """Unset: SQLite file `<data_dir>/ledger.sqlite`. `postgresql://user:pass@host:5432/db?schema=ledger`."""
+    cipher_key: SecretStr | None = None
+    """base64 of 32 random bytes; required in production."""
+    token_pepper: SecretStr | None = None
+    """Secret mixed into token hashes; required in production."""
+    rules_file: Path | None = None
+    hazards_file: Path | None = None
+    indicators_file: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo: bool | None = None
+    """Load demo data on first start. Unset: yes on SQLite, no on PostgreSQL."""
+    postgres_pool_size: int = 5
+    postgres_max_overflow: int = 10
+    postgres_connect_timeout: int = 5
+    threadpool_size: int = 15
+    """Worker threads for the synchronous endpoints; keep it at or under the connection pool."""
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url) and self.database_url.split(":", 1)[0] in ("postgresql", "postgres")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "ledger.sqlite"
+
+    def load_demo(self) -> bool:
+        return self.demo if self.demo is not None else not self.uses_postgres
+
+    def ledger_config(self) -> LedgerConfig:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cipher_key, pepper = self._secrets()
+        env = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key}
+        if self.uses_postgres:
+            env.update(postgres_env(self.database_url or "", self))
+        elif self.database_url and not self.database_url.startswith("sqlite"):
+            raise ValueError(f"RELIEF_DATABASE_URL must start with postgresql:// or sqlite:///, not {self.database_url!r}")
+        else:
+            path = self.database_url.removeprefix("sqlite:///") if self.database_url else str(self.sqlite_path)
+            env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path})
+        return LedgerConfig(
+            persistence=env,
+            token_pepper=pepper,
+            data_dir=self.data_dir,
+            rules_file=self.rules_file,
+            hazards_file=self.hazards_file,
+            indicators_file=self.indicators_file,
+        )
+
+    def _secrets(self) -> tuple[str, bytes]:
+        if self.cipher_key and self.token_pepper:
+            return self.cipher_key.get_secret_value(), self.token_pepper.get_secret_value().encode()
+        if self.environment == "production":
+            raise ValueError("production needs RELIEF_CIPHER_KEY and RELIEF_TOKEN_PEPPER to be configured")
+        stored = load_or_create_secrets(self.data_dir / "secrets.json")
+        key = self.cipher_key.get_secret_value() if self.cipher_key else stored["cipher_key"]
+        pepper = self.token_pepper.get_secret_value() if self.token_pepper else stored["token_pepper"]
+        return key, pepper.encode()
+
+
+def load_or_create_secrets(path: Path) -> dict[str, str]:
+    """Development secrets, generated once and kept owner-readable only."""
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {
+        "cipher_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "token_pepper": secrets.token_urlsafe(32),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(values, f)
+    return values
+
+
+def postgres_env(url: str, settings: Settings | None = None) -> dict[str, str]:
+    """The eventsourcing PostgreSQL env for a `postgresql://` URL (schema from `?schema=`)."""
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": (parsed.path or "/").lstrip("/") or "postgres",
+        "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parsed.port or 5432),
+        "POSTGRES_USER": unquote(parsed.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+    }
+    if "schema" in query:
+        env["POSTGRES_SCHEMA"] = query["schema"][0]
+    if settings is not None:
+        env["POSTGRES_POOL_SIZE"] = str(settings.postgres_pool_size)
+        env["POSTGRES_MAX_OVERFLOW"] = str(settings.postgres_max_overflow)
+        env["POSTGRES_CONNECT_TIMEOUT"] = str(settings.postgres_connect_timeout)
+    return env
+
+
+def prepare_postgres(env: dict[str, str]) -> None:
+    """Create the configured schema if missing (the library creates tables, not schemas)."""
+    schema = env.get("POSTGRES_SCHEMA")
+    if not schema:
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]),
+        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")), autocommit=True,
+    ) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))

@@ -1,0 +1,52 @@
+"""Shapes shared by every endpoint: the error body and command answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StrictModel(BaseModel):
+    """Request bodies: unknown fields are refused, strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FieldErrorOut(BaseModel):
+    field: str = Field(examples=["figures.320921100.deaths"])
+    code: str = Field(examples=["negative"])
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["duplicate_process"])
+    message: str = Field(description="Chinese, then English", examples=["该灾害过程已有初报 / this disaster process already has an initial report"])
+    fields: list[FieldErrorOut] = []
+    details: dict[str, Any] = {}
+
+
+class ErrorOut(BaseModel):
+    """The one error body of every endpoint."""
+
+    error: ErrorDetail
+
+
+class CommandOut(BaseModel):
+    """A command's answer. `position` is the notification id for read-your-writes."""
+
+    id: str
+    version: int
+    position: int
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in {
+        401: "missing or invalid token",
+        403: "role or scope does not allow this",
+        404: "not found",
+        409: "conflict with the current state (duplicate, stale If-Match, closed report)",
+        422: "invalid input; `fields` names each problem",
+    }.items()
+}
