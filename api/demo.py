@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from ledger.accounts import local_operator
 from ledger.application import LedgerRuntime
-from ledger.errors import Conflict
 from ledger.disasters import FiguresReport, InitialReport, ResponseChange
+from ledger.errors import Conflict
 
 CHINA = ZoneInfo("Asia/Shanghai")
 

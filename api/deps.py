@@ -47,8 +47,7 @@ def get_expected_version(
     if if_match is None:
         return None
     raw = if_match.strip()
-    if raw.startswith("W/"):
-        raw = raw[2:]
+    raw = raw.removeprefix("W/")
     raw = raw.strip('"')
     if not raw.isdigit() or len(raw) > 12:
         raise InvalidInput(

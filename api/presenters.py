@@ -15,6 +15,7 @@ from ledger.actors import Actor
 from ledger.application import LedgerRuntime
 from ledger.commands import CommandResult
 from ledger.disaster import Disaster
+from ledger.disasters import visible_to
 
 # Event attributes that describe the world's time, by event type.
 OCCURRED_AT = {
@@ -77,11 +78,16 @@ def disaster_out(runtime: LedgerRuntime, actor: Actor, disaster: Disaster) -> di
     )
 
 
-def history_out(events: list[Any]) -> list[dict[str, Any]]:
+def history_out(actor: Actor, events: list[Any]) -> list[dict[str, Any]]:
     out = []
     for e in events:
         name = type(e).__name__
         payload = {k: v for k, v in e.__dict__.items() if k not in BOOKKEEPING}
+        if isinstance(payload.get("figures"), dict):
+            payload["figures"] = visible_to(actor, payload["figures"])
+        if isinstance(payload.get("jumps"), list):
+            shown = visible_to(actor, {j["township"]: j for j in payload["jumps"]})
+            payload["jumps"] = [j for j in payload["jumps"] if j["township"] in shown]
         actor = payload.get("actor")
         occurred = payload.get(OCCURRED_AT.get(name, ""))
         out.append(

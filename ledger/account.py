@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 

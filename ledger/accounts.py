@@ -9,7 +9,15 @@ from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 
-from ledger.account import TOKEN_PREFIX, Account, TokenIndex, account_id, new_token, token_hash, validate_account
+from ledger.account import (
+    TOKEN_PREFIX,
+    Account,
+    TokenIndex,
+    account_id,
+    new_token,
+    token_hash,
+    validate_account,
+)
 from ledger.actors import Actor, Role
 from ledger.commands import CommandResult, IdempotencyKey, run
 from ledger.errors import Conflict, NotAuthenticated, NotFound, NotPermitted
@@ -104,8 +112,8 @@ class AccountService:
             raise NotAuthenticated("缺少或无效的令牌", "missing or invalid bearer token")
         hashed = token_hash(token, self.rt.config.token_pepper)
         try:
-            index = self.app.repository.get(TokenIndex.create_id(hashed))
-            account = self.app.repository.get(index.account_id)
+            index: TokenIndex = self.app.repository.get(TokenIndex.create_id(hashed))
+            account: Account = self.app.repository.get(index.account_id)
         except AggregateNotFoundError:
             raise NotAuthenticated("缺少或无效的令牌", "missing or invalid bearer token") from None
         if not account.token_valid(index.token_id, hashed):

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
@@ -46,7 +45,7 @@ class Ledger(Application):
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -90,5 +89,5 @@ class LedgerRuntime:
     def __enter__(self) -> LedgerRuntime:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

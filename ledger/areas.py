@@ -40,13 +40,13 @@ from types import MappingProxyType
 from ledger.errors import FieldProblem, InvalidInput, UnknownArea
 
 __all__ = [
-    "Level",
-    "AreaCode",
+    "SEED_EDITION",
     "Area",
+    "AreaCode",
     "AreaTable",
     "ImportReport",
+    "Level",
     "import_areas",
-    "SEED_EDITION",
 ]
 
 #: Edition of the 统计用区划代码 the package seed file was taken from.
@@ -366,7 +366,7 @@ class AreaTable:
 
         codes = {value: AreaCode._trusted(value) for value in entries}
         areas: dict[str, Area] = {}
-        for value, (name, source, illustrative, lon, lat) in entries.items():
+        for value, (name, source, illustrative, longitude, latitude) in entries.items():
             level = _level_of(value)
             parent = None
             for length in _ANCESTOR_LENGTHS[level]:
@@ -374,7 +374,7 @@ class AreaTable:
                 if candidate != value and candidate in codes:
                     parent = codes[candidate]
                     break
-            areas[value] = Area(codes[value], name, level, parent, lon, lat, source, illustrative)
+            areas[value] = Area(codes[value], name, level, parent, longitude, latitude, source, illustrative)
 
         editions: list[str] = []
         for layer in layers:

@@ -191,7 +191,7 @@ class DisasterService:
             new_id = disaster_id(d.county, d.disaster_date, d.hazard)
             if new_id != d.id:
                 try:
-                    holder = self.app.repository.get(new_id)
+                    holder: Any = self.app.repository.get(new_id)
                 except AggregateNotFoundError:
                     others.append(KeyClaim(county=d.county, disaster_date=d.disaster_date, hazard=d.hazard,
                                            disaster_id=d.id))
@@ -264,10 +264,7 @@ class DisasterService:
 
     def visible_township_figures(self, actor: Actor, disaster: Disaster) -> dict[str, Figures]:
         """A township account sees its own township's figures only."""
-        figures = disaster.township_figures()
-        if actor.role is Role.TOWNSHIP:
-            return {t: f for t, f in figures.items() if actor.covers(t)}
-        return figures
+        return visible_to(actor, disaster.township_figures())
 
     def history(self, actor: Actor, disaster_id_: UUID) -> list[Any]:
         self.get(actor, disaster_id_)
@@ -314,7 +311,7 @@ class DisasterService:
 
     def _load(self, disaster_id_: UUID) -> Disaster:
         try:
-            found = self.app.repository.get(disaster_id_)
+            found: Any = self.app.repository.get(disaster_id_)
         except AggregateNotFoundError:
             found = None
         if not isinstance(found, Disaster):
@@ -324,7 +321,7 @@ class DisasterService:
     def _refuse_taken_key(self, county: str, disaster_date: date, hazard: str) -> None:
         key_id = disaster_id(county, disaster_date, hazard)
         try:
-            holder = self.app.repository.get(key_id)
+            holder: Any = self.app.repository.get(key_id)
         except AggregateNotFoundError:
             return
         raise _duplicate(holder.disaster_id if isinstance(holder, KeyClaim) else holder.id)
@@ -399,6 +396,13 @@ class DisasterService:
         limit = self.rt.rules.reports.max_text_chars
         if len(text or "") > limit:
             problems.add("text", "too_long", f"the text report is limited to {limit} characters")
+
+
+def visible_to(actor: Actor, by_township: dict[str, Any]) -> dict[str, Any]:
+    """Per-township data an actor may see: a township account sees its own township only."""
+    if actor.role is Role.TOWNSHIP:
+        return {t: v for t, v in by_township.items() if actor.covers(t)}
+    return by_township
 
 
 def _duplicate(existing: UUID) -> Conflict:

@@ -44,12 +44,12 @@ AT_LEAST = [
 ]
 # parent = sum of the parts, when the parent and every part are given
 # (集中 + 分散 = 紧急转移安置).
-SUM_EQUALS = [
+SUM_EQUALS: list[tuple[str, tuple[str, ...]]] = [
     ("relocated_total", ("relocated_centralized_total", "relocated_dispersed_total")),
     ("relocated_current", ("relocated_centralized_current", "relocated_dispersed_current")),
 ]
 # parent >= sum of the given parts.
-SUM_AT_MOST = [
+SUM_AT_MOST: list[tuple[str, tuple[str, ...]]] = [
     ("livestock_dead", ("large_livestock_dead", "small_livestock_dead")),
     (
         "direct_loss_10k_yuan",

@@ -53,7 +53,7 @@ def postgres_database() -> str:
             if not exists:
                 try:
                     conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-                except psycopg.errors.DuplicateDatabase:
+                except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                     pass  # another test worker created it first
     except psycopg.OperationalError as exc:
         message = f"PostgreSQL unreachable at {PG_SERVER_URL}: {exc}"

@@ -157,4 +157,4 @@ def get_disaster(disaster_id: UUID, runtime: Runtime, actor: CurrentActor) -> JS
 @router.get("/{disaster_id}/history", response_model=list[HistoryEntryOut], summary="every event of one process")
 def get_history(disaster_id: UUID, runtime: Runtime, actor: CurrentActor) -> JSONResponse:
     """Event type, actor, unit, recorded time (the server clock when it was recorded), occurred_at and payload."""
-    return JSONResponse(history_out(runtime.disasters.history(actor, disaster_id)))
+    return JSONResponse(history_out(actor, runtime.disasters.history(actor, disaster_id)))
