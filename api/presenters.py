@@ -88,15 +88,15 @@ def history_out(actor: Actor, events: list[Any]) -> list[dict[str, Any]]:
         if isinstance(payload.get("jumps"), list):
             shown = visible_to(actor, {j["township"]: j for j in payload["jumps"]})
             payload["jumps"] = [j for j in payload["jumps"] if j["township"] in shown]
-        actor = payload.get("actor")
+        event_actor = payload.get("actor")
         occurred = payload.get(OCCURRED_AT.get(name, ""))
         out.append(
             {
                 "version": e.originator_version,
                 "type": name,
                 "recorded_at": e.timestamp,
-                "actor": actor,
-                "unit": actor.get("unit") if isinstance(actor, dict) else None,
+                "actor": event_actor,
+                "unit": event_actor.get("unit") if isinstance(event_actor, dict) else None,
                 "occurred_at": occurred if isinstance(occurred, datetime) else None,
                 "payload": payload,
             }

@@ -48,6 +48,7 @@ class AccountService:
         """Add an account. Only admins (or the local operator) may; admin accounts only from the CLI."""
         self._require_admin(actor)
         parsed = validate_account(username, role, scope)
+        self.rt.areas.require(scope, "scope")
         if parsed is Role.ADMIN and not actor.username.startswith("local-operator:"):
             raise NotPermitted("管理员账号只能在服务器命令行创建", "admin accounts can only be created from the CLI")
 

@@ -290,16 +290,19 @@ class Disaster(Aggregate):
         text: str | None,
         reason: str,
         actor: dict[str, Any],
+        occurred_at: datetime | None = None,
     ) -> None:
-        """勘误: changes the date, type or text — never another level's figures. The id stays."""
+        """勘误: changes the date (and time), type or text — never another level's figures. The id stays."""
         self._require_open()
         _require_text(reason, "reason")
         changes: dict[str, Any] = {}
         if disaster_date is not None and disaster_date != self.disaster_date:
             changes["disaster_date"] = disaster_date
+        if occurred_at is not None and occurred_at != self.occurred_at:
+            changes["occurred_at"] = occurred_at
         if hazard is not None and hazard != self.hazard:
             changes["hazard"] = hazard
-        if subtype is not None and subtype != self.subtype:
+        if subtype is not None and (subtype != self.subtype or "hazard" in changes):
             changes["subtype"] = subtype
         if text is not None and text != self.text:
             changes["text"] = text
@@ -312,6 +315,7 @@ class Disaster(Aggregate):
             text=changes.get("text"),
             reason=reason,
             actor=actor,
+            occurred_at=changes.get("occurred_at"),
         )
 
     @event("Corrected")
@@ -323,9 +327,12 @@ class Disaster(Aggregate):
         text: str | None,
         reason: str,
         actor: dict[str, Any],
+        occurred_at: datetime | None = None,
     ) -> None:
         if disaster_date is not None:
             self.disaster_date = disaster_date
+        if occurred_at is not None:
+            self.occurred_at = occurred_at
         if hazard is not None:
             self.hazard = hazard
             self.subtype = subtype
@@ -370,7 +377,7 @@ class Disaster(Aggregate):
             raise Conflict("当前没有启动的响应", "no response is active", code="no_response")
         if action is ResponseAction.END:
             level = None
-        elif level not in (1, 2, 3, 4):
+        elif isinstance(level, bool) or level not in (1, 2, 3, 4):
             raise InvalidInput(
                 "响应级别应为 1–4（Ⅰ–Ⅳ）", "the response level must be 1–4 (Ⅰ–Ⅳ)",
                 fields=[FieldProblem("level", "bad_level", "1, 2, 3 or 4")],
@@ -460,6 +467,12 @@ class Disaster(Aggregate):
             raise Conflict(
                 f"第 {refiles} 号报告未被驳回，无需重报", f"report {refiles} was not returned; nothing to refile",
                 code="not_returned",
+            )
+        if refiles is not None and any(r["refiles"] == refiles for r in self.reports):
+            earlier = next(r["number"] for r in self.reports if r["refiles"] == refiles)
+            raise Conflict(
+                f"第 {refiles} 号报告已由第 {earlier} 号报告重报", f"report {refiles} was already refiled as report {earlier}",
+                code="already_refiled", details={"refiled_as": earlier},
             )
         if as_of < self.occurred_at:
             raise InvalidInput(

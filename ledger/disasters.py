@@ -59,6 +59,7 @@ class Correction:
 
     reason: str
     disaster_date: date | None = None
+    occurred_at: datetime | None = None
     hazard: str | None = None
     subtype: str | None = None
     text: str | None = None
@@ -133,6 +134,7 @@ class DisasterService:
         expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
     ) -> CommandResult:
         """重报 after 驳回: a returned 核报 is refiled as a 核报, anything else as a 续报."""
+        actors.require_writer(actor)
         kind = self._load(disaster_id_).report(number)["kind"]
         final = kind is ReportKind.FINAL
         return self._file(
@@ -144,6 +146,8 @@ class DisasterService:
         self, actor: Actor, disaster_id_: UUID, number: int,
         expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
     ) -> CommandResult:
+        actors.require_writer(actor)
+
         def decide(d: Disaster) -> None:
             actors.require_reviewer_of(actor, d.county, d.report(number)["filed_by"]["role"])
             d.accept(number, actor.as_dict())
@@ -155,6 +159,8 @@ class DisasterService:
         expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
     ) -> CommandResult:
         """驳回 by the upper level, with a reason."""
+        actors.require_writer(actor)
+
         def decide(d: Disaster) -> None:
             actors.require_reviewer_of(actor, d.county, d.report(number)["filed_by"]["role"])
             d.return_report(number, reason, actor.as_dict())
@@ -166,6 +172,7 @@ class DisasterService:
         expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
     ) -> CommandResult:
         """勘误 of date, type or text; the id stays and the corrected key is claimed in the same save."""
+        actors.require_writer(actor)
         if correction.hazard is not None or correction.subtype is not None:
             current = self._load(disaster_id_)
             self.rt.hazards.require(correction.hazard or current.hazard, correction.subtype)
@@ -174,17 +181,26 @@ class DisasterService:
                 "灾害日期不能晚于今天", "the disaster date cannot be in the future",
                 fields=[FieldProblem("disaster_date", "in_future", "must not be after today")],
             )
+        problems = Problems()
         if correction.text is not None:
-            problems = Problems()
             self._check_text(correction.text, problems)
-            problems.raise_if_any("勘误有误", "the correction is invalid")
+        occurred_at = correction.occurred_at
+        disaster_date = correction.disaster_date
+        if occurred_at is not None:
+            occurred_at = self._past_time(occurred_at, "occurred_at", problems)
+            civil = occurred_at.astimezone(CHINA).date()
+            if disaster_date is not None and disaster_date != civil:
+                problems.add("disaster_date", "date_mismatch", f"occurred_at falls on {civil}, not {disaster_date}")
+            disaster_date = civil
+        problems.raise_if_any("勘误有误", "the correction is invalid")
 
         def attempt() -> tuple[Disaster, list[Any], int]:
             d = self._load(disaster_id_)
             check_version(d, expected_version)
             actors.require_upper_level(actor, d.county)
             d.correct(
-                disaster_date=correction.disaster_date, hazard=correction.hazard, subtype=correction.subtype,
+                disaster_date=disaster_date, occurred_at=occurred_at,
+                hazard=correction.hazard, subtype=correction.subtype,
                 text=correction.text, reason=correction.reason, actor=actor.as_dict(),
             )
             others: list[Any] = []
@@ -207,6 +223,7 @@ class DisasterService:
         self, actor: Actor, disaster_id_: UUID, stabilised_at: datetime,
         expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
     ) -> CommandResult:
+        actors.require_writer(actor)
         problems = Problems()
         when = self._past_time(stabilised_at, "stabilised_at", problems)
         problems.raise_if_any("时间有误", "invalid time")
@@ -222,6 +239,7 @@ class DisasterService:
         expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
     ) -> CommandResult:
         """启动 / 调整 / 终止 the response level, by an authorised (county-level or higher) account."""
+        actors.require_writer(actor)
         problems = Problems()
         decided_at = self._past_time(change.decided_at, "decided_at", problems)
         try:
@@ -249,6 +267,8 @@ class DisasterService:
         expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
     ) -> CommandResult:
         """核销 with a reason."""
+        actors.require_writer(actor)
+
         def decide(d: Disaster) -> None:
             actors.require_upper_level(actor, d.county)
             d.retract(reason, actor.as_dict())
@@ -276,6 +296,7 @@ class DisasterService:
         self, actor: Actor, disaster_id_: UUID, report: FiguresReport, kind: ReportKind,
         expected_version: int | None, idempotency: IdempotencyKey | None, refiles: int | None,
     ) -> CommandResult:
+        actors.require_writer(actor)
         current = self._load(disaster_id_)
         actors.require_reader(actor, current.county)
         problems = Problems()
@@ -371,6 +392,9 @@ class DisasterService:
                 continue
             if not isinstance(values, dict) or not values:
                 problems.add(where, "required", "give at least one indicator for this township")
+                continue
+            if code.prefix in parsed:
+                problems.add(where, "duplicate_township", f"township {code.prefix} is named twice")
                 continue
             figures, found = self.rt.indicators.parse(values, where)
             problems.items.extend(found)

@@ -37,6 +37,8 @@ AT_LEAST = [
     ("slightly_damaged_dwelling_rooms", "slightly_damaged_dwelling_households"),
     # 实时值 <= 累计值
     ("relocated_total", "relocated_current"),
+    ("relocated_centralized_total", "relocated_centralized_current"),
+    ("relocated_dispersed_total", "relocated_dispersed_current"),
     ("shelters_total", "shelters_current"),
     ("need_emergency_aid_total", "need_emergency_aid_current"),
     ("drought_need_aid_total", "drought_need_aid_current"),
@@ -150,8 +152,7 @@ class IndicatorSet:
             if amount < 0:
                 problems.append(FieldProblem(field, "negative", f"{key} must not be negative"))
                 continue
-            exponent = amount.normalize().as_tuple().exponent
-            decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+            decimals = _decimal_places(amount)
             if decimals > indicator.scale:
                 unit = f"{indicator.scale} decimal places" if indicator.scale else "a whole number"
                 problems.append(
@@ -161,7 +162,7 @@ class IndicatorSet:
             if amount >= Decimal("1e12"):
                 problems.append(FieldProblem(field, "too_large", f"{key} is implausibly large"))
                 continue
-            figures[key] = amount.quantize(Decimal(1).scaleb(-indicator.scale))
+            figures[key] = (amount + 0).quantize(Decimal(1).scaleb(-indicator.scale))  # + 0 turns -0 into 0
         return figures, problems
 
     # --- consistency ---------------------------------------------------------
@@ -212,6 +213,16 @@ class IndicatorSet:
         return found
 
 
+def _decimal_places(amount: Decimal) -> int:
+    """Significant decimal places, exactly (no rounding context involved)."""
+    sign, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0:
+        return 0
+    places = -exponent
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(places - trailing, 0)
+
+
 def _to_decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -222,7 +233,7 @@ def _to_decimal(value: Any) -> Decimal | None:
     if isinstance(value, float):
         # JSON numbers arrive as floats; go through their shortest repr, never binary.
         value = repr(value)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "_" in value:
         return None
     try:
         amount = Decimal(value.strip())

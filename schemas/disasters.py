@@ -77,7 +77,8 @@ class CorrectionIn(StrictModel):
     model_config = _example({"reason": "灾种误报，应为风雹", "hazard": "wind_hail", "subtype": "hail"})
 
     reason: str = Field(min_length=1, max_length=2000)
-    disaster_date: date | None = None
+    disaster_date: date | None = Field(default=None, description="the corrected civil date (Beijing)")
+    occurred_at: datetime | None = Field(default=None, description="the corrected start time; sets the date too")
     hazard: str | None = Field(default=None, max_length=40)
     subtype: str | None = Field(default=None, max_length=40)
     text: str | None = Field(default=None, max_length=2000)
