@@ -9,9 +9,11 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from api import errors
+from api.graphql import graphql_router
 from api.routes import disasters, reference
 from api.settings import Settings
 from ledger.application import LedgerRuntime
+from projections.runner import ProjectionHost
 
 DESCRIPTION = """
 Event-sourced ledger of disasters and relief for the emergency-management chain
@@ -26,7 +28,8 @@ with the message in Chinese and English.
 """
 
 
-def create_app(runtime: LedgerRuntime, settings: Settings | None = None) -> FastAPI:
+def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: ProjectionHost | None = None) -> FastAPI:
+    """The app over `runtime`; `host` runs the projections that GraphQL reads (started with the app)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -34,7 +37,13 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None) -> Fast
         # The library is synchronous: endpoints are plain `def` and run in the
         # threadpool; keep it within the connection pool so none waits for one.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
-        yield
+        if host is not None:
+            host.start()
+        try:
+            yield
+        finally:
+            if host is not None:
+                host.stop()
 
     app = FastAPI(
         title="relief-ledger",
@@ -46,4 +55,7 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None) -> Fast
     errors.install(app)
     app.include_router(disasters.router)
     app.include_router(reference.router)
+    app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development"), prefix="/graphql",
+                       include_in_schema=False)
+    app.state.projections = host
     return app

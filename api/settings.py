@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     postgres_pool_size: int = 5
     postgres_max_overflow: int = 10
     postgres_connect_timeout: int = 5
+    projections_in_process: bool = True
+    """Run the projections inside the server; turn off when `relief-ledger projections run` workers do."""
     threadpool_size: int = 15
     """Worker threads for the synchronous endpoints; keep it at or under the connection pool."""
 

@@ -39,6 +39,17 @@ class Ledger(Application):
 
     name = "Ledger"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.after_save: list[Callable[[], None]] = []
+
+    def save(self, *args: Any, **kwargs: Any) -> Any:
+        """Save, then tell followers (projections) that the log has grown."""
+        recordings = super().save(*args, **kwargs)
+        for listener in self.after_save:
+            listener()
+        return recordings
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())

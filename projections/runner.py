@@ -1,0 +1,241 @@
+"""Creating, running and rebuilding the projections.
+
+A `Follower` reads the ledger's notification log after its projection's
+tracking position, in batches, and applies each batch in one view
+transaction (rows + position), so a crash never double-counts or skips.
+The same follower runs on both backends: the library's runner has no SQLite
+subscription, and batching keeps a rebuild near the log's read rate.
+
+On SQLite each projection has its own database file next to the ledger's
+(the library's tracking table keeps one position per followed application
+per file). On PostgreSQL the views live beside the event store, and a
+per-projection advisory lock keeps two processes from following at once.
+
+`ProjectionHost` runs every projection in background threads inside the
+server, woken as soon as a command commits (read-your-writes without a
+polling delay); `relief-ledger projections run` runs the same loop as a
+separate worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.projection import Projection
+from eventsourcing.utils import Environment
+
+from projections.board import BoardProjection
+from projections.statistics import StatisticsProjection
+
+log = logging.getLogger("relief_ledger.projections")
+
+PROJECTIONS: dict[str, type[Projection[Any]]] = {
+    p.name: p for p in (BoardProjection, StatisticsProjection)
+}
+BATCH = 500
+
+
+def is_postgres(env: dict[str, str]) -> bool:
+    return env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+
+
+def view_env(env: dict[str, str], name: str, data_dir: Path | None) -> dict[str, str]:
+    """The env a projection's view is built from."""
+    out = {k: v for k, v in env.items() if not k.startswith(("CIPHER_", "COMPRESSOR_"))}
+    if is_postgres(env):
+        out["POSTGRES_POOL_SIZE"] = "1"
+        out["POSTGRES_MAX_OVERFLOW"] = "4"
+    else:
+        ledger_file = Path(env["SQLITE_DBNAME"])
+        out["SQLITE_DBNAME"] = str(ledger_file.with_name(f"{ledger_file.stem}.{name}{ledger_file.suffix or '.sqlite'}"))
+    return out
+
+
+def open_projection(projection_class: type[Projection[Any]], env: dict[str, str], data_dir: Path | None = None
+                    ) -> Projection[Any]:
+    if env.get("PERSISTENCE_MODULE") not in ("eventsourcing.sqlite", "eventsourcing.postgres"):
+        raise ValueError("projections need SQLite or PostgreSQL persistence")
+    view_class = projection_class.postgres_view if is_postgres(env) else projection_class.sqlite_view  # type: ignore[attr-defined]
+    factory = InfrastructureFactory.construct(Environment(projection_class.name, view_env(env, projection_class.name, data_dir)))
+    view = factory.tracking_recorder(view_class)
+    return projection_class(view=view)
+
+
+@dataclass
+class Status:
+    name: str
+    position: int
+    head: int
+    running: bool
+    error: str | None
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class Follower:
+    """Applies the log to one projection, batch by batch."""
+
+    def __init__(self, app: Any, projection: Projection[Any], batch: int = BATCH) -> None:
+        self.app = app
+        self.projection = projection
+        self.batch = batch
+        self.error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    def position(self) -> int:
+        return self.projection.view.max_tracking_id(self.app.name) or 0
+
+    def catch_up(self, progress: Callable[[int], None] | None = None, stop: threading.Event | None = None) -> int:
+        """Process everything after the tracked position; returns how many notifications."""
+        last = self.position()
+        done = 0
+        while stop is None or not stop.is_set():
+            notifications = self.app.recorder.select_notifications(
+                start=last, limit=self.batch, inclusive_of_start=False
+            )
+            if not notifications:
+                break
+            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            with self.projection.view.batch(Tracking(self.app.name, notifications[-1].id)):
+                for n, event in zip(notifications, events, strict=True):
+                    self.projection.process_event(event, Tracking(self.app.name, n.id))
+            last = notifications[-1].id
+            done += len(notifications)
+            if progress:
+                progress(len(notifications))
+        return done
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Empty the view and its position, then process the whole log again."""
+        self.projection.view.reset(self.app.name)
+        return self.catch_up(progress)
+
+    def wait(self, position: int, timeout: float) -> bool:
+        """True once the projection has processed `position` (bounded wait)."""
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while self.position() < position:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        return True
+
+
+class AdvisoryLock:
+    """PostgreSQL: one follower per projection across processes (session advisory lock)."""
+
+    def __init__(self, env: dict[str, str], name: str) -> None:
+        self.env = env
+        self.key = zlib.crc32(f"relief-ledger:projection:{name}".encode())
+        self.conn: Any = None
+
+    def try_acquire(self) -> bool:
+        if not is_postgres(self.env):
+            return True
+        import psycopg
+
+        if self.conn is None:
+            self.conn = psycopg.connect(
+                dbname=self.env["POSTGRES_DBNAME"], host=self.env["POSTGRES_HOST"],
+                port=int(self.env["POSTGRES_PORT"]), user=self.env["POSTGRES_USER"],
+                password=self.env.get("POSTGRES_PASSWORD") or None, autocommit=True,
+                connect_timeout=int(self.env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
+            )
+        row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        return bool(row and row[0])
+
+    def release(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()  # session locks end with the session
+            finally:
+                self.conn = None
+
+
+class ProjectionHost:
+    """Runs followers in background threads (in the server or a worker process)."""
+
+    def __init__(self, runtime: Any, names: list[str] | None = None, idle: float = 0.5) -> None:
+        self.runtime = runtime
+        env = dict(runtime.config.persistence)
+        self.followers = {
+            name: Follower(runtime.app, open_projection(PROJECTIONS[name], env, runtime.config.data_dir))
+            for name in (names or list(PROJECTIONS))
+        }
+        self.locks = {name: AdvisoryLock(env, name) for name in self.followers}
+        self.idle = idle
+        self.wake = threading.Event()
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.running: set[str] = set()
+
+    def start(self) -> None:
+        self.runtime.app.after_save.append(self.wake.set)
+        for name, follower in self.followers.items():
+            thread = threading.Thread(target=self._loop, args=(name, follower), name=f"projection-{name}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def _loop(self, name: str, follower: Follower) -> None:
+        backoff = 1.0
+        while not self.stop_event.is_set():
+            try:
+                if not self.locks[name].try_acquire():
+                    follower.error = "another process is following this projection"
+                    self.stop_event.wait(5)
+                    continue
+                self.running.add(name)
+                follower.catch_up(stop=self.stop_event)
+                follower.error = None
+                backoff = 1.0
+            except Exception as exc:  # keep the server up; report it in status and retry
+                follower.error = f"{type(exc).__name__}: {exc}"
+                log.exception("projection %s failed; retrying in %.0f s", name, backoff)
+                self.stop_event.wait(backoff)
+                backoff = min(backoff * 2, 60)
+                continue
+            self.wake.wait(self.idle)
+            self.wake.clear()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.wake.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        for name, lock in self.locks.items():
+            lock.release()
+            self.running.discard(name)
+        for follower in self.followers.values():
+            follower.projection.view.close() if hasattr(follower.projection.view, "close") else None
+
+    def status(self) -> list[Status]:
+        head = self.runtime.position()
+        return [
+            Status(name, f.position(), head, name in self.running and not self.stop_event.is_set(), f.error)
+            for name, f in self.followers.items()
+        ]
+
+    def view(self, name: str) -> Any:
+        return self.followers[name].projection.view
+
+    def wait(self, position: int, timeout: float, names: list[str] | None = None) -> bool:
+        self.wake.set()
+        deadline = time.monotonic() + timeout
+        for name in names or list(self.followers):
+            if not self.followers[name].wait(position, max(deadline - time.monotonic(), 0)):
+                return False
+        return True

@@ -1,0 +1,161 @@
+"""Tracking-recorder views with batched, exactly-once writes, for SQLite and PostgreSQL.
+
+A view's rows and its tracking position commit in one transaction. The
+follower hands a view a batch of notifications at once: `batch(last)`
+opens one transaction, records the batch's last position first (on SQLite a
+write must come first, NOTES §5), and every write of the batch joins it.
+Outside a batch each write opens its own transaction and tracks its own
+position. Re-processing a tracked position fails (`IntegrityError`) and
+writes nothing, so a crash never double-counts or skips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+
+class BatchingView:
+    """What every view offers the runner and the readers, whatever the backend."""
+
+    projection_name: str
+    placeholder: str  # "?" on SQLite, "%s" on PostgreSQL
+    _cursor: Any = None
+
+    def view_tables(self) -> list[str]:
+        """The view's own tables (emptied by a rebuild), fully qualified."""
+        raise NotImplementedError
+
+    def table_ddl(self) -> list[str]:
+        """CREATE TABLE / INDEX statements, with {t} standing for the table-name prefix."""
+        raise NotImplementedError
+
+    @contextmanager
+    def batch(self, last: Tracking) -> Iterator[None]:
+        raise NotImplementedError
+
+    @contextmanager
+    def writing(self, tracking: Tracking) -> Iterator[Any]:
+        """A cursor for one event's writes: the batch's, or a new transaction tracking this event."""
+        if self._cursor is not None:
+            yield self._cursor
+            return
+        with self.batch(tracking):
+            yield self._cursor
+
+    def insert_tracking(self, tracking: Tracking) -> None:  # events a projection ignores
+        if self._cursor is not None:
+            return  # the batch already records its last position
+        with self.batch(tracking):
+            pass
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def reset(self, application_name: str) -> None:
+        """Empty the view and forget its position (for a rebuild), in one transaction."""
+        raise NotImplementedError
+
+    def sql(self, statement: str) -> str:
+        """Write statements with {t} for the (qualified) table prefix, {n} for the bare
+        projection name (index names) and ? for parameters."""
+        return (
+            statement.replace("{t}", self.table_prefix)
+            .replace("{n}", self.projection_name)
+            .replace("?", self.placeholder)
+        )
+
+    @property
+    def table_prefix(self) -> str:
+        raise NotImplementedError
+
+
+class SQLiteView(BatchingView, SQLiteTrackingRecorder):
+    placeholder = "?"
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self._cursor = None
+
+    @property
+    def table_prefix(self) -> str:
+        return self.projection_name
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *(self.sql(s) for s in self.table_ddl())]
+
+    @contextmanager
+    def batch(self, last: Tracking) -> Iterator[None]:
+        with self.datastore.transaction(commit=True) as c:
+            self._insert_tracking(c, last)  # the first statement is a write
+            self._cursor = c
+            try:
+                yield
+            finally:
+                self._cursor = None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.sql(sql), tuple(params))
+            return [dict(row) for row in c.fetchall()]
+
+    def view_tables(self) -> list[str]:
+        return [self.sql(t) for t in self.own_tables]
+
+    def reset(self, application_name: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
+            for table in self.view_tables():
+                c.execute(f"DELETE FROM {table}")
+
+    own_tables: tuple[str, ...] = ()
+
+
+class PostgresView(BatchingView, PostgresTrackingRecorder):
+    placeholder = "%s"
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self._cursor = None
+        self._prefix = f'"{self.datastore.schema}".{self.tracking_table_name.removesuffix("_tracking")}'
+        from psycopg.sql import SQL
+
+        self.sql_create_statements.extend(SQL(self.sql(s)) for s in self.table_ddl())  # type: ignore[arg-type]
+
+    @property
+    def table_prefix(self) -> str:
+        return self._prefix
+
+    @contextmanager
+    def batch(self, last: Tracking) -> Iterator[None]:
+        with self.datastore.transaction(commit=True) as c:
+            self._insert_tracking(c, last)
+            self._cursor = c
+            try:
+                yield
+            finally:
+                self._cursor = None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.sql(sql), tuple(params))  # type: ignore[arg-type]
+            return [dict(row) for row in c.fetchall()]
+
+    def view_tables(self) -> list[str]:
+        return [self.sql(t) for t in self.own_tables]
+
+    def reset(self, application_name: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f'DELETE FROM "{self.datastore.schema}".{self.tracking_table_name} WHERE application_name = %s',  # type: ignore[arg-type]
+                (application_name,),
+            )
+            for table in self.view_tables():
+                c.execute(f"DELETE FROM {table}")  # type: ignore[arg-type]
+
+    own_tables: tuple[str, ...] = ()
