@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -13,6 +14,9 @@ from ledger.actors import Actor
 from ledger.application import LedgerRuntime
 from ledger.commands import IdempotencyKey
 from ledger.errors import FieldProblem, InvalidInput
+
+
+IF_MATCH = re.compile(r'^(?:W/)?("?)(\d{1,12})\1$')
 
 
 def get_runtime(request: Request) -> LedgerRuntime:
@@ -47,9 +51,11 @@ def get_expected_version(
     if if_match is None:
         return None
     raw = if_match.strip()
-    raw = raw.removeprefix("W/")
-    raw = raw.strip('"')
-    if not raw.isdigit() or len(raw) > 12:
+    if raw == "*":
+        return None  # any version
+    match = IF_MATCH.match(raw)
+    raw = match.group(2) if match else ""
+    if not raw:
         raise InvalidInput(
             "If-Match 应为版本号", "If-Match must be a version number",
             fields=[FieldProblem("If-Match", "bad_if_match", 'a version such as 3 or "3"')],
@@ -76,7 +82,7 @@ def idempotency_key(
             fields=[FieldProblem("Idempotency-Key", "bad_key", "1–200 printable characters")],
         )
     if isinstance(body, BaseModel):
-        canonical = body.model_dump_json()
+        canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True)
     else:
         canonical = json.dumps(body, sort_keys=True, default=str)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()

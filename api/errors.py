@@ -75,6 +75,8 @@ def domain_error_response(exc: DomainError) -> JSONResponse:
 
 def _field_path(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc]
+    if len(parts) == 2 and parts[0] == "body" and parts[1].isdigit():
+        return "body"  # invalid JSON: the location is a character offset
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:] or parts
     return ".".join(parts) or "body"

@@ -398,7 +398,11 @@ class Query:
 
 schema = strawberry.Schema(
     query=Query,
-    extensions=[QueryDepthLimiter(max_depth=8), MaxAliasesLimiter(max_alias_count=15), MaxTokensLimiter(max_token_count=2000)],
+    extensions=[
+        lambda: QueryDepthLimiter(max_depth=8),
+        lambda: MaxAliasesLimiter(max_alias_count=15),
+        lambda: MaxTokensLimiter(max_token_count=2000),
+    ],
 )
 
 

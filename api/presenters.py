@@ -72,7 +72,7 @@ def disaster_out(runtime: LedgerRuntime, actor: Actor, disaster: Disaster) -> di
                 {"code": code, "name": _area_name(runtime, code), "figures": figures}
                 for code, figures in sorted(visible.items())
             ],
-            "reports": [_report_out(r, report_times.get(r["number"])) for r in disaster.reports],
+            "reports": [_report_out(actor, r, report_times.get(r["number"])) for r in disaster.reports],
         },
         custom_encoder=EXACT,
     )
@@ -86,8 +86,7 @@ def history_out(actor: Actor, events: list[Any]) -> list[dict[str, Any]]:
         if isinstance(payload.get("figures"), dict):
             payload["figures"] = visible_to(actor, payload["figures"])
         if isinstance(payload.get("jumps"), list):
-            shown = visible_to(actor, {j["township"]: j for j in payload["jumps"]})
-            payload["jumps"] = [j for j in payload["jumps"] if j["township"] in shown]
+            payload["jumps"] = _visible_jumps(actor, payload["jumps"])
         event_actor = payload.get("actor")
         occurred = payload.get(OCCURRED_AT.get(name, ""))
         out.append(
@@ -104,7 +103,12 @@ def history_out(actor: Actor, events: list[Any]) -> list[dict[str, Any]]:
     return jsonable_encoder(out, custom_encoder={**EXACT, UUID: str})
 
 
-def _report_out(report: dict[str, Any], recorded_at: datetime | None) -> dict[str, Any]:
+def _visible_jumps(actor: Actor, jumps: list[dict[str, str]]) -> list[dict[str, str]]:
+    shown = visible_to(actor, {j["township"]: j for j in jumps})
+    return [j for j in jumps if j["township"] in shown]
+
+
+def _report_out(actor: Actor, report: dict[str, Any], recorded_at: datetime | None) -> dict[str, Any]:
     return {
         "number": report["number"],
         "kind": _plain(report["kind"]),
@@ -114,7 +118,7 @@ def _report_out(report: dict[str, Any], recorded_at: datetime | None) -> dict[st
         "recorded_at": recorded_at,
         "townships": sorted(report["figures"]),
         "explanation": report["explanation"],
-        "jumps": report["jumps"],
+        "jumps": _visible_jumps(actor, report["jumps"]),
         "refiles": report["refiles"],
         "phoned_at": report["phoned_at"],
         "reviewed_by": report["reviewed_by"],

@@ -8,7 +8,7 @@ values into domain values (area codes, exact figures), then runs through
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ledger.application import LedgerRuntime
 
 CHINA = ZoneInfo("Asia/Shanghai")
+EARLIEST_YEAR = 1949  # no report in this system describes an earlier disaster
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,16 @@ class DisasterService:
         if correction.hazard is not None or correction.subtype is not None:
             current = self._load(disaster_id_)
             self.rt.hazards.require(correction.hazard or current.hazard, correction.subtype)
-        if correction.disaster_date is not None and correction.disaster_date > self.rt.now().astimezone(CHINA).date():
+        when = correction.disaster_date
+        if when is not None and when > self.rt.now().astimezone(CHINA).date():
             raise InvalidInput(
                 "灾害日期不能晚于今天", "the disaster date cannot be in the future",
                 fields=[FieldProblem("disaster_date", "in_future", "must not be after today")],
+            )
+        if when is not None and when.year < EARLIEST_YEAR:
+            raise InvalidInput(
+                "灾害日期超出范围", "the disaster date is out of range",
+                fields=[FieldProblem("disaster_date", "out_of_range", f"must not be before {EARLIEST_YEAR}")],
             )
         problems = Problems()
         if correction.text is not None:
@@ -404,6 +411,13 @@ class DisasterService:
     def _past_time(self, when: datetime, field_name: str, problems: Problems) -> datetime:
         if when.tzinfo is None:
             when = when.replace(tzinfo=CHINA)  # civil time without an offset is Beijing time
+        try:
+            in_utc: datetime | None = when.astimezone(timezone.utc)
+        except OverflowError:
+            in_utc = None
+        if in_utc is None or in_utc.year < EARLIEST_YEAR:
+            problems.add(field_name, "out_of_range", f"{field_name} must not be before {EARLIEST_YEAR}")
+            return self.rt.now()
         skew = timedelta(seconds=self.rt.rules.reports.clock_skew_seconds)
         if when > self.rt.now() + skew:
             problems.add(field_name, "in_future", f"{field_name} must not be in the future")

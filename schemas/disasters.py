@@ -6,11 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from schemas.common import StrictModel
 
-TownshipFigures = dict[str, dict[str, Decimal]]
+FigureValue = StrictInt | StrictFloat | StrictStr
+TownshipFigures = dict[str, dict[str, FigureValue]]
 
 FIGURES_DOC = (
     "Per township (9- or 12-digit 统计用区划代码) the totals to date, by indicator key "
