@@ -479,6 +479,16 @@ class Disaster(Aggregate):
                 "统计时间早于灾害发生时间", "the report's as_of time is before the disaster occurred",
                 fields=[FieldProblem("as_of", "before_occurrence", "must not precede the disaster's occurred_at")],
             )
+        stale = [
+            FieldProblem(f"figures.{t}", "older_than_reported", f"{t} already has figures as of {latest.isoformat()}")
+            for t in figures
+            if (latest := self._latest_as_of(t)) is not None and as_of < latest
+        ]
+        if stale:
+            raise InvalidInput(
+                "报告的统计时间早于该乡镇已报送的数据", "the report is older than figures already reported for a township",
+                fields=stale, code="older_than_reported",
+            )
         current = self.township_figures()
         merged = {t: {**current.get(t, {}), **f} for t, f in figures.items()}
         _check_consistency(policy.indicators, merged)
@@ -501,6 +511,11 @@ class Disaster(Aggregate):
                 ],
             )
         return jumps
+
+    def _latest_as_of(self, township: str) -> datetime | None:
+        """When the figures that count for a township were as of."""
+        dates = [r["as_of"] for r in self.reports if r["review"] is not Review.RETURNED and township in r["figures"]]
+        return max(dates) if dates else None
 
     def _add_report(
         self,

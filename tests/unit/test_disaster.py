@@ -791,3 +791,13 @@ def test_a_retracted_process_stays_retracted_when_read_back():
     with pytest.raises(ProcessRetracted):
         follow_up(loaded, township(affected_population=1300))
     app.close()
+
+
+def test_a_report_older_than_the_figures_already_counted_for_a_township_is_refused():
+    disaster = a_disaster()
+    follow_up(disaster, township(affected_population=1300), as_of=july(3))
+    with pytest.raises(InvalidInput) as refused:
+        follow_up(disaster, township(affected_population=1250), as_of=july(2), explanation="late paper form")
+    assert refused.value.code == "older_than_reported"
+    assert [f.field for f in refused.value.fields] == [f"figures.{XIANGSHUI}"]
+    assert disaster.township_figures()[XIANGSHUI] == figures(affected_population=1300)
