@@ -26,6 +26,7 @@ from strawberry.types import Info
 
 from ledger.actors import Actor, Role
 from ledger.areas import AreaCode
+from ledger.deadlines import RULE_NAMES, evaluate
 from ledger.errors import DomainError, InvalidInput, NotAuthenticated, NotPermitted, Unavailable
 from projections import disaster_state as ds
 from projections.board import BoardFilter
@@ -33,6 +34,7 @@ from projections.statistics import StatisticsQuery
 
 MAX_PAGE = 100
 MAX_WAIT_SECONDS = 10.0
+MAX_COMPLIANCE_PROCESSES = 5000
 
 
 class Context(dict[str, Any]):
@@ -276,6 +278,32 @@ class Statistics:
     by_subtype: list[AreaFigures] | None = strawberry.field(description="county level and below only (亚灾种)")
 
 
+@strawberry.type(description="one report that was due: on time, late (迟报), missing (未报) or not yet due")
+class ComplianceFlag:
+    disaster_id: strawberry.ID
+    county: str
+    hazard: str
+    rule: str
+    rule_name: str
+    level: str = strawberry.field(description="county | city | province")
+    unit: str = strawberry.field(description="the responsible unit's area code")
+    due_at: datetime
+    arrived_at: datetime | None
+    status: str = strawberry.field(description="on_time | late | missing | pending")
+    delay_seconds: int | None
+    report_number: int | None
+    rules_version: str
+
+
+@strawberry.type
+class ComplianceReport:
+    on_time: int
+    late: int
+    missing: int
+    pending: int
+    flags: list[ComplianceFlag]
+
+
 @strawberry.type
 class ProjectionStatus:
     name: str
@@ -386,6 +414,34 @@ class Query:
                 for s, f in result.by_subtype.items()
             ],
         )
+
+    @strawberry.field(description="report deadlines (迟报 / 未报) of the processes in an area and period")
+    async def compliance(
+        self, info: Info, area: str, period: PeriodInput, status: list[str] | None = None,
+        min_position: int | None = None,
+    ) -> ComplianceReport:
+        actor = _actor(info)
+        await _wait(info, min_position, ["board"])
+        prefix = _scoped_area(actor, area)
+        start, end = _period(period)
+        runtime = _ctx(info)["runtime"]
+        view = _host(info).view("board")
+        f = BoardFilter(area=prefix[:6] if len(prefix) > 6 else prefix, date_from=start.isoformat(),
+                        date_to=end.isoformat())
+        rows = await anyio.to_thread.run_sync(lambda: view.find(f, None, MAX_COMPLIANCE_PROCESSES))
+        now = runtime.now()
+        flags = []
+        for row in rows:
+            for fl in evaluate(json.loads(row["state"]), runtime.deadlines, now):
+                flags.append(ComplianceFlag(
+                    disaster_id=strawberry.ID(fl.disaster_id), county=row["county"], hazard=row["hazard"],
+                    rule=fl.rule, rule_name=RULE_NAMES.get(fl.rule, fl.rule), level=fl.level, unit=fl.unit,
+                    due_at=fl.due_at, arrived_at=fl.arrived_at, status=fl.status, delay_seconds=fl.delay_seconds,
+                    report_number=fl.report_number, rules_version=fl.rules_version,
+                ))
+        counts = {s: sum(1 for fl in flags if fl.status == s) for s in ("on_time", "late", "missing", "pending")}
+        shown = [fl for fl in flags if not status or fl.status in status]
+        return ComplianceReport(flags=shown, **counts)
 
     @strawberry.field(description="each projection's position and lag behind the event store")
     async def projection_status(self, info: Info) -> list[ProjectionStatus]:

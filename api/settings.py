@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     rules_file: Path | None = None
     hazards_file: Path | None = None
     indicators_file: Path | None = None
+    deadlines_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     demo: bool | None = None
@@ -80,6 +81,7 @@ class Settings(BaseSettings):
             rules_file=self.rules_file,
             hazards_file=self.hazards_file,
             indicators_file=self.indicators_file,
+            deadlines_file=self.deadlines_file,
         )
 
     def _secrets(self) -> tuple[str, bytes]:

@@ -19,6 +19,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from ledger.areas import AreaTable
+from ledger.deadlines import DeadlineRules
 from ledger.hazards import HazardCatalogue
 from ledger.indicators import IndicatorSet
 from ledger.rules import Rules
@@ -70,6 +71,7 @@ class LedgerConfig:
     rules_file: Path | None = None
     hazards_file: Path | None = None
     indicators_file: Path | None = None
+    deadlines_file: Path | None = None
     clock: Callable[[], datetime] = field(default=utc_now)
 
 
@@ -86,6 +88,7 @@ class LedgerRuntime:
         self.hazards = HazardCatalogue.load(config.hazards_file)
         self.indicators = IndicatorSet.load(config.indicators_file)
         self.rules = Rules.load(config.rules_file)
+        self.deadlines = DeadlineRules.load(config.deadlines_file)
         self.accounts = AccountService(self)
         self.disasters = DisasterService(self)
 

@@ -50,6 +50,7 @@ def apply(state: dict[str, Any] | None, event: Any) -> dict[str, Any]:
             "text": event.text,
             "retracted": False,
             "response_level": None,
+            "responses": [],
             "stabilised_at": None,
             "reports": [],
         }
@@ -65,12 +66,11 @@ def apply(state: dict[str, Any] | None, event: Any) -> dict[str, Any]:
             "filed_by": event.actor,
             "phoned_at": _iso(getattr(event, "phoned_at", None)),
         })
-    elif isinstance(event, Disaster.ReportAccepted):
-        state["reports"][event.number - 1]["review"] = "accepted"
-        state["reports"][event.number - 1]["reviewed_at"] = _iso(event.timestamp)
-    elif isinstance(event, Disaster.ReportReturned):
-        state["reports"][event.number - 1]["review"] = "returned"
-        state["reports"][event.number - 1]["reviewed_at"] = _iso(event.timestamp)
+    elif isinstance(event, (Disaster.ReportAccepted, Disaster.ReportReturned)):
+        report = state["reports"][event.number - 1]
+        report["review"] = "accepted" if isinstance(event, Disaster.ReportAccepted) else "returned"
+        report["reviewed_at"] = _iso(event.timestamp)
+        report["reviewed_by"] = event.actor
     elif isinstance(event, Disaster.Corrected):
         for name in ("disaster_date", "hazard", "subtype", "text", "occurred_at"):
             value = getattr(event, name, None)
@@ -80,8 +80,13 @@ def apply(state: dict[str, Any] | None, event: Any) -> dict[str, Any]:
         state["stabilised_at"] = _iso(event.stabilised_at)
     elif isinstance(event, Disaster.ResponseLevelChanged):
         state["response_level"] = event.level
+        state.setdefault("responses", []).append({
+            "action": event.action, "level": event.level, "decided_at": _iso(event.decided_at),
+            "recorded_at": _iso(event.timestamp), "plan": event.plan,
+        })
     elif isinstance(event, Disaster.Retracted):
         state["retracted"] = True
+        state["retracted_at"] = _iso(event.timestamp)
     state["version"] = event.originator_version
     state["updated_at"] = _iso(event.timestamp)
     return state
