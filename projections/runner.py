@@ -136,16 +136,25 @@ class Follower:
 
 
 class AdvisoryLock:
-    """PostgreSQL: one follower per projection across processes (session advisory lock)."""
+    """One follower per projection across processes: a PostgreSQL session advisory
+    lock, or on SQLite an exclusive lock on a file beside the projection's database."""
 
     def __init__(self, env: dict[str, str], name: str) -> None:
         self.env = env
-        self.key = zlib.crc32(f"relief-ledger:projection:{name}".encode())
+        self.name = name
+        # Advisory locks are per database: the schema keeps two stores in one database apart.
+        self.key = zlib.crc32(f"relief-ledger:{env.get('POSTGRES_SCHEMA', 'public')}:{name}".encode())
         self.conn: Any = None
+        self.file: Any = None
+        self.held = False
 
     def try_acquire(self) -> bool:
-        if not is_postgres(self.env):
+        if self.held:
             return True
+        self.held = self._try_file_lock() if not is_postgres(self.env) else self._try_pg_lock()
+        return self.held
+
+    def _try_pg_lock(self) -> bool:
         import psycopg
 
         if self.conn is None:
@@ -158,7 +167,24 @@ class AdvisoryLock:
         row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         return bool(row and row[0])
 
+    def _try_file_lock(self) -> bool:
+        import fcntl
+
+        path = Path(view_env(self.env, self.name, None)["SQLITE_DBNAME"] + ".lock")
+        handle = path.open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self.file = handle
+        return True
+
     def release(self) -> None:
+        self.held = False
+        if self.file is not None:
+            self.file.close()  # closing releases the lock
+            self.file = None
         if self.conn is not None:
             try:
                 self.conn.close()  # session locks end with the session
