@@ -76,6 +76,8 @@ def apply(state: dict[str, Any] | None, event: Any) -> dict[str, Any]:
             value = getattr(event, name, None)
             if value is not None:
                 state[name] = value.isoformat() if isinstance(value, (date, datetime)) else value
+        if event.hazard is not None:
+            state["subtype"] = event.subtype  # a new 一级灾种 takes the 亚灾种 given with it, or none
     elif isinstance(event, Disaster.DeclaredStable):
         state["stabilised_at"] = _iso(event.stabilised_at)
     elif isinstance(event, Disaster.ResponseLevelChanged):

@@ -109,7 +109,7 @@ class Follower:
             if not notifications:
                 break
             events = [self.app.mapper.to_domain_event(n) for n in notifications]
-            with self.projection.view.batch(Tracking(self.app.name, notifications[-1].id)):
+            with self.projection.view.batch(Tracking(self.app.name, notifications[-1].id), previous=last):
                 for n, event in zip(notifications, events, strict=True):
                     self.projection.process_event(event, Tracking(self.app.name, n.id))
             last = notifications[-1].id

@@ -36,8 +36,33 @@ class BatchingView:
         raise NotImplementedError
 
     @contextmanager
-    def batch(self, last: Tracking) -> Iterator[None]:
+    def batch(self, last: Tracking, previous: int | None = None) -> Iterator[None]:
+        """One transaction for a batch ending at `last`. With `previous` (the position the
+        batch starts after) the position moves only from exactly there, so two followers
+        that read the same position cannot both apply the batch."""
         raise NotImplementedError
+
+    def _advance(self, c: Any, last: Tracking, previous: int | None, table: str) -> None:
+        if previous is None:
+            self._insert_tracking(c, last)  # type: ignore[attr-defined]
+            return
+        if previous == 0:
+            c.execute(
+                self.sql(f"INSERT INTO {table} (application_name, notification_id) VALUES (?, ?)"),
+                (last.application_name, last.notification_id),
+            )
+            return
+        c.execute(
+            self.sql(f"UPDATE {table} SET notification_id = ? WHERE application_name = ? AND notification_id = ?"),
+            (last.notification_id, last.application_name, previous),
+        )
+        rowcount = c.sqlite_cursor.rowcount if hasattr(c, "sqlite_cursor") else c.rowcount
+        if rowcount != 1:
+            from eventsourcing.persistence import IntegrityError
+
+            raise IntegrityError(
+                f"{self.projection_name}: position moved from {previous} while this batch was read; not applied"
+            )
 
     @contextmanager
     def writing(self, tracking: Tracking) -> Iterator[Any]:
@@ -90,9 +115,9 @@ class SQLiteView(BatchingView, SQLiteTrackingRecorder):
         return [*super().construct_create_table_statements(), *(self.sql(s) for s in self.table_ddl())]
 
     @contextmanager
-    def batch(self, last: Tracking) -> Iterator[None]:
+    def batch(self, last: Tracking, previous: int | None = None) -> Iterator[None]:
         with self.datastore.transaction(commit=True) as c:
-            self._insert_tracking(c, last)  # the first statement is a write
+            self._advance(c, last, previous, "tracking")  # the first statement is a write
             self._cursor = c
             try:
                 yield
@@ -132,9 +157,10 @@ class PostgresView(BatchingView, PostgresTrackingRecorder):
         return self._prefix
 
     @contextmanager
-    def batch(self, last: Tracking) -> Iterator[None]:
+    def batch(self, last: Tracking, previous: int | None = None) -> Iterator[None]:
         with self.datastore.transaction(commit=True) as c:
-            self._insert_tracking(c, last)
+            table = f'"{self.datastore.schema}".{self.tracking_table_name}'
+            self._advance(c, last, previous, table)
             self._cursor = c
             try:
                 yield
