@@ -15,6 +15,7 @@ from calendar import monthrange
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import anyio.to_thread
 import strawberry
@@ -136,6 +137,17 @@ def _figures(info: Info, values: dict[str, Any]) -> list[Figure]:
     return out
 
 
+@strawberry.type(description="one event in a process's history")
+class HistoryEntry:
+    version: int
+    type: str
+    recorded_at: datetime
+    actor: str | None
+    unit: str | None
+    occurred_at: datetime | None
+    payload: str = strawberry.field(description="the event's data as JSON")
+
+
 @strawberry.type(description="One 灾害过程 as the board shows it")
 class Disaster:
     row: strawberry.Private[dict[str, Any]]
@@ -230,6 +242,22 @@ class Disaster:
                 filed_by=r["filed_by"]["username"], unit=r["filed_by"]["unit"], townships=sorted(r["figures"]),
             )
             for r in state["reports"]
+        ]
+
+    @strawberry.field(description="every event of the process from the event store: type, actor, unit, times, payload")
+    async def history(self, info: Info) -> list[HistoryEntry]:
+        events = await _ctx(info)["history_loader"].load(self.row["disaster_id"])
+        actor = _actor(info)
+        from api.presenters import history_out
+
+        return [
+            HistoryEntry(
+                version=e["version"], type=e["type"], recorded_at=datetime.fromisoformat(e["recorded_at"]),
+                actor=(e["actor"] or {}).get("username"), unit=e["unit"],
+                occurred_at=datetime.fromisoformat(e["occurred_at"]) if e["occurred_at"] else None,
+                payload=json.dumps(e["payload"], ensure_ascii=False),
+            )
+            for e in history_out(actor, events)
         ]
 
     def _townships(self, actor: Actor) -> dict[str, dict[str, Decimal]]:
@@ -480,6 +508,13 @@ def graphql_router(runtime: Any, host: Any, graphiql: bool) -> GraphQLRouter:
             rows = await anyio.to_thread.run_sync(board.get, ids)
             return [rows.get(i) for i in ids]
 
-        return Context(actor=actor, runtime=runtime, host=host, board_loader=DataLoader(load_fn=load_rows))
+        async def load_histories(ids: list[str]) -> list[list[Any]]:
+            def read() -> list[list[Any]]:
+                return [list(runtime.app.events.get(UUID(i))) for i in ids]
+
+            return await anyio.to_thread.run_sync(read)
+
+        return Context(actor=actor, runtime=runtime, host=host, board_loader=DataLoader(load_fn=load_rows),
+                       history_loader=DataLoader(load_fn=load_histories))
 
     return GraphQLRouter(schema, context_getter=get_context, graphql_ide="graphiql" if graphiql else None)

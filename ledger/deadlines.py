@@ -81,13 +81,8 @@ class Flag:
     status: str  # on_time | late | missing | pending
     report_number: int | None
     rules_version: str
-
-    @property
-    def delay_seconds(self) -> int | None:
-        """How late it arrived, or how overdue it is (as of evaluation)."""
-        if self.status == "late" and self.arrived_at is not None:
-            return int((self.arrived_at - self.due_at).total_seconds())
-        return None
+    delay_seconds: int | None = None
+    """How late it arrived (迟报), or how long overdue it is at evaluation (未报)."""
 
 
 RULE_NAMES = {
@@ -125,11 +120,16 @@ def evaluate(state: dict[str, Any], rules: DeadlineRules, now: datetime) -> list
 
     def flag(rule: str, level: str, unit: str, due: datetime, arrived: datetime | None,
              number: int | None) -> None:
+        delay = None
         if arrived is not None:
             status = "on_time" if arrived <= due else "late"
+            if status == "late":
+                delay = int((arrived - due).total_seconds())
         else:
             status = "missing" if due < end else "pending"
-        flags.append(Flag(state["id"], rule, level, unit, due, arrived, status, number, rules.version))
+            if status == "missing":
+                delay = int((end - due).total_seconds())
+        flags.append(Flag(state["id"], rule, level, unit, due, arrived, status, number, rules.version, delay))
 
     reports = state["reports"]
     occurred = _dt(state["occurred_at"])
