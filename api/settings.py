@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     """base64 of 32 random bytes; required in production."""
     token_pepper: SecretStr | None = None
     """Secret mixed into token hashes; required in production."""
+    pii_key: SecretStr | None = None
+    """base64 of 32 bytes: keyed hashes and field encryption of personal data; required in production."""
+    relief_rules_file: Path | None = None
     rules_file: Path | None = None
     hazards_file: Path | None = None
     indicators_file: Path | None = None
@@ -65,7 +68,7 @@ class Settings(BaseSettings):
 
     def ledger_config(self) -> LedgerConfig:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cipher_key, pepper = self._secrets()
+        cipher_key, pepper, pii_key = self._secrets()
         env = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key}
         if self.uses_postgres:
             env.update(postgres_env(self.database_url or "", self))
@@ -82,27 +85,36 @@ class Settings(BaseSettings):
             hazards_file=self.hazards_file,
             indicators_file=self.indicators_file,
             deadlines_file=self.deadlines_file,
+            relief_rules_file=self.relief_rules_file,
+            pii_key=pii_key,
         )
 
-    def _secrets(self) -> tuple[str, bytes]:
-        if self.cipher_key and self.token_pepper:
-            return self.cipher_key.get_secret_value(), self.token_pepper.get_secret_value().encode()
+    def _secrets(self) -> tuple[str, bytes, bytes]:
+        if self.cipher_key and self.token_pepper and self.pii_key:
+            return (self.cipher_key.get_secret_value(), self.token_pepper.get_secret_value().encode(),
+                    base64.b64decode(self.pii_key.get_secret_value()))
         if self.environment == "production":
-            raise ValueError("production needs RELIEF_CIPHER_KEY and RELIEF_TOKEN_PEPPER to be configured")
+            raise ValueError("production needs RELIEF_CIPHER_KEY, RELIEF_TOKEN_PEPPER and RELIEF_PII_KEY")
         stored = load_or_create_secrets(self.data_dir / "secrets.json")
         key = self.cipher_key.get_secret_value() if self.cipher_key else stored["cipher_key"]
         pepper = self.token_pepper.get_secret_value() if self.token_pepper else stored["token_pepper"]
-        return key, pepper.encode()
+        pii = self.pii_key.get_secret_value() if self.pii_key else stored["pii_key"]
+        return key, pepper.encode(), base64.b64decode(pii)
 
 
 def load_or_create_secrets(path: Path) -> dict[str, str]:
     """Development secrets, generated once and kept owner-readable only."""
-    if path.exists():
-        return json.loads(path.read_text())
     values = {
         "cipher_key": base64.b64encode(secrets.token_bytes(32)).decode(),
         "token_pepper": secrets.token_urlsafe(32),
+        "pii_key": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        if all(k in stored for k in values):
+            return stored
+        values.update(stored)  # a secret added in a later version; keep the existing ones
+        path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

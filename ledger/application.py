@@ -9,6 +9,7 @@ grouped by family in thin service classes over it (`DisasterService`,
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -21,6 +22,8 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from ledger.areas import AreaTable
 from ledger.deadlines import DeadlineRules
 from ledger.hazards import HazardCatalogue
+from ledger.personal import PersonalDataKey
+from ledger.relief_rules import ReliefRules
 from ledger.indicators import IndicatorSet
 from ledger.rules import Rules
 
@@ -72,6 +75,9 @@ class LedgerConfig:
     hazards_file: Path | None = None
     indicators_file: Path | None = None
     deadlines_file: Path | None = None
+    relief_rules_file: Path | None = None
+    pii_key: bytes = b""
+    """32 bytes for keyed hashes and field encryption of personal data (derived from the pepper if empty)."""
     clock: Callable[[], datetime] = field(default=utc_now)
 
 
@@ -81,6 +87,7 @@ class LedgerRuntime:
     def __init__(self, config: LedgerConfig, areas: AreaTable | None = None) -> None:
         from ledger.accounts import AccountService
         from ledger.disasters import DisasterService
+        from ledger.relief_service import ReliefService
 
         self.config = config
         self.app = Ledger(env=dict(config.persistence))
@@ -89,8 +96,11 @@ class LedgerRuntime:
         self.indicators = IndicatorSet.load(config.indicators_file)
         self.rules = Rules.load(config.rules_file)
         self.deadlines = DeadlineRules.load(config.deadlines_file)
+        self.relief_rules = ReliefRules.load(config.relief_rules_file)
+        self.pii = PersonalDataKey(config.pii_key or hashlib.sha256(b"pii:" + config.token_pepper).digest())
         self.accounts = AccountService(self)
         self.disasters = DisasterService(self)
+        self.relief = ReliefService(self)
 
     def now(self) -> datetime:
         return self.config.clock()

@@ -1,0 +1,439 @@
+"""Relief: funds allocated to a county, household cases, payments to the 一卡通 card.
+
+`ReliefFund` — money for one relief programme and period in one county, by
+source (central / provincial / city / county) with the allocating document.
+Balance = allocated − paid + returned; a payment that would make it negative
+is refused.
+
+`ReliefCase` — one household in one programme (救助对象). The chain of
+自然灾害救助条例 Art 20 and the 冬春 procedure: 户报 (application) → 村评
+(democratic assessment) → 公示 (public posting, ≥ 7 days, objections
+resolved) → 乡审 (township review) → 县定 (county approval with the amount) →
+payments to the household's 一卡通 account and goods issued. Rejection at
+any step with a reason, or withdrawal, ends the case.
+
+`CaseClaim` — one open case per (programme, period, household head): keyed
+by a keyed hash of the ID number (never the number), released when the case
+is rejected or withdrawn.
+
+Money is integer fen. Personal data travels in events, which the store
+encrypts whole.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger.errors import Conflict, FieldProblem, InvalidInput
+
+
+class Programme(StrEnum):
+    WINTER_SPRING = "winter_spring"  # 冬春生活困难救助
+    EMERGENCY = "emergency"  # 应急期救助
+    TRANSITIONAL = "transitional"  # 过渡期生活救助
+    BEREAVEMENT = "bereavement"  # 遇难人员家属抚慰
+    DROUGHT = "drought"  # 旱灾临时生活救助
+    HOUSING = "housing"  # 倒损住房恢复重建
+
+
+PROGRAMME_NAMES = {
+    Programme.WINTER_SPRING: "冬春生活困难救助",
+    Programme.EMERGENCY: "应急期救助",
+    Programme.TRANSITIONAL: "过渡期生活救助",
+    Programme.BEREAVEMENT: "遇难人员家属抚慰",
+    Programme.DROUGHT: "旱灾临时生活救助",
+    Programme.HOUSING: "倒损住房恢复重建",
+}
+
+
+class FundSource(StrEnum):
+    CENTRAL = "central"
+    PROVINCIAL = "provincial"
+    CITY = "city"
+    COUNTY = "county"
+
+
+class Stage(StrEnum):
+    APPLIED = "applied"  # 户报
+    ASSESSED = "assessed"  # 村评
+    POSTED = "posted"  # 公示
+    TOWNSHIP_REVIEWED = "township_reviewed"  # 乡审
+    APPROVED = "approved"  # 县定
+    PAID = "paid"  # approved amount paid in full
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+CLOSED = (Stage.REJECTED, Stage.WITHDRAWN)
+
+
+def fund_id(county: str, programme: str, period: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"/relief-funds/{county}/{programme}/{period}")
+
+
+class ReliefFund(Aggregate):
+    """救灾资金: one programme and period in one county."""
+
+    @classmethod
+    def create_id(cls, county: str, programme: str, period: str, **_: Any) -> UUID:
+        return fund_id(county, programme, period)
+
+    @event("Opened")
+    def __init__(self, county: str, programme: str, period: str, actor: dict[str, Any]) -> None:
+        self.county = county
+        self.programme = programme
+        self.period = period
+        self.allocated: dict[str, int] = {}  # by source
+        self.withdrawn = 0  # returned to the allocating level
+        self.paid = 0
+        self.returned = 0  # payments that came back (bank returns, reversals)
+        self.documents: list[str] = []
+
+    @property
+    def balance(self) -> int:
+        return sum(self.allocated.values()) - self.withdrawn - self.paid + self.returned
+
+    def allocate(self, source: str, amount: int, document: str, actor: dict[str, Any]) -> None:
+        """下达 (or top up) money from a source, by document number."""
+        _positive(amount, "amount_fen")
+        if document in self.documents:
+            raise Conflict(f"文号 {document} 已登记", f"document {document} is already recorded", code="duplicate_document")
+        self._allocated(source=source, amount=amount, document=document, actor=actor)
+
+    @event("Allocated")
+    def _allocated(self, source: str, amount: int, document: str, actor: dict[str, Any]) -> None:
+        self.allocated[source] = self.allocated.get(source, 0) + amount
+        self.documents.append(document)
+
+    def give_back(self, amount: int, document: str, reason: str, actor: dict[str, Any]) -> None:
+        """资金收回: money returned to the allocating level."""
+        _positive(amount, "amount_fen")
+        _reason(reason)
+        if amount > self.balance:
+            raise _insufficient(self.balance, amount)
+        self._given_back(amount=amount, document=document, reason=reason, actor=actor)
+
+    @event("GivenBack")
+    def _given_back(self, amount: int, document: str, reason: str, actor: dict[str, Any]) -> None:
+        self.withdrawn += amount
+
+    def debit(self, case_id: UUID, payment_id: str, amount: int, actor: dict[str, Any]) -> None:
+        if amount > self.balance:
+            raise _insufficient(self.balance, amount)
+        self._debited(case_id=case_id, payment_id=payment_id, amount=amount, actor=actor)
+
+    @event("Debited")
+    def _debited(self, case_id: UUID, payment_id: str, amount: int, actor: dict[str, Any]) -> None:
+        self.paid += amount
+
+    def credit(self, case_id: UUID, payment_id: str, amount: int, reason: str, actor: dict[str, Any]) -> None:
+        self._credited(case_id=case_id, payment_id=payment_id, amount=amount, reason=reason, actor=actor)
+
+    @event("Credited")
+    def _credited(self, case_id: UUID, payment_id: str, amount: int, reason: str, actor: dict[str, Any]) -> None:
+        self.returned += amount
+
+
+class ReliefCase(Aggregate):
+    """救助对象: one household in one programme and period."""
+
+    @event("Applied")
+    def __init__(
+        self, *, programme: str, period: str, county: str, township: str, village: str, head_name: str,
+        id_number: str, id_hash: str, phone: str, card_number: str, household_type: str, household_size: int,
+        people_in_need: int, address: str, causes: list[str], needs: list[str], applied_on: date,
+        review_flags: list[str], actor: dict[str, Any],
+    ) -> None:
+        self.programme = programme
+        self.period = period
+        self.county = county
+        self.township = township
+        self.village = village
+        self.head_name = head_name
+        self.id_number = id_number
+        self.id_hash = id_hash
+        self.phone = phone
+        self.card_number = card_number
+        self.household_type = household_type
+        self.household_size = household_size
+        self.people_in_need = people_in_need
+        self.address = address
+        self.causes = causes
+        self.needs = needs
+        self.review_flags = review_flags
+        self.stage = Stage.APPLIED
+        self.assessment: dict[str, Any] | None = None
+        self.posting: dict[str, Any] | None = None
+        self.objections: dict[str, dict[str, Any]] = {}
+        self.approved_amount = 0
+        self.payments: dict[str, dict[str, Any]] = {}
+        self.goods: list[dict[str, Any]] = []
+        self.closing_reason: str | None = None
+
+    # --- the chain ------------------------------------------------------------------
+
+    def assess(self, minutes_ref: str, approved: bool, held_on: date, actor: dict[str, Any]) -> None:
+        """村评: the villagers' representatives' democratic assessment (minutes referenced)."""
+        self._require(Stage.APPLIED, "村评")
+        if not minutes_ref.strip():
+            raise InvalidInput("须注明评议记录", "the assessment minutes must be referenced",
+                               fields=[FieldProblem("minutes_ref", "required", "the minutes' reference")])
+        self._assessed(minutes_ref=minutes_ref, approved=approved, held_on=held_on, actor=actor)
+
+    @event("VillageAssessed")
+    def _assessed(self, minutes_ref: str, approved: bool, held_on: date, actor: dict[str, Any]) -> None:
+        self.assessment = {"minutes_ref": minutes_ref, "approved": approved, "held_on": held_on}
+        if approved:
+            self.stage = Stage.ASSESSED
+        else:
+            self.stage = Stage.REJECTED
+            self.closing_reason = f"村评未通过 ({minutes_ref})"
+
+    def post(self, start: date, end: date, place: str, min_days: int, actor: dict[str, Any]) -> None:
+        """公示: public posting in the village for at least `min_days` days."""
+        self._require(Stage.ASSESSED, "公示")
+        if (end - start).days + 1 < min_days:
+            raise InvalidInput(
+                f"公示期不少于 {min_days} 天", f"the posting must last at least {min_days} days",
+                fields=[FieldProblem("end", "posting_too_short", f"at least {min_days} days from the start")],
+            )
+        self._posted(start=start, end=end, place=place, actor=actor)
+
+    @event("Posted")
+    def _posted(self, start: date, end: date, place: str, actor: dict[str, Any]) -> None:
+        self.posting = {"start": start, "end": end, "place": place}
+        self.stage = Stage.POSTED
+
+    def raise_objection(self, objection_id: str, summary: str, raised_on: date, actor: dict[str, Any]) -> None:
+        if self.stage is not Stage.POSTED:
+            raise _wrong_stage(self.stage, "异议")
+        if objection_id in self.objections:
+            raise Conflict("异议编号重复", "duplicate objection id", code="duplicate_objection")
+        self._objection_raised(objection_id=objection_id, summary=summary, raised_on=raised_on, actor=actor)
+
+    @event("ObjectionRaised")
+    def _objection_raised(self, objection_id: str, summary: str, raised_on: date, actor: dict[str, Any]) -> None:
+        self.objections[objection_id] = {"summary": summary, "raised_on": raised_on, "resolution": None}
+
+    def resolve_objection(self, objection_id: str, resolution: str, upheld: bool, actor: dict[str, Any]) -> None:
+        """An upheld objection rejects the case; a dismissed one lets it go on."""
+        objection = self.objections.get(objection_id)
+        if objection is None or objection["resolution"] is not None:
+            raise Conflict("没有待处理的该异议", "no such open objection", code="no_open_objection")
+        _reason(resolution, "resolution")
+        self._objection_resolved(objection_id=objection_id, resolution=resolution, upheld=upheld, actor=actor)
+
+    @event("ObjectionResolved")
+    def _objection_resolved(self, objection_id: str, resolution: str, upheld: bool, actor: dict[str, Any]) -> None:
+        self.objections[objection_id]["resolution"] = resolution
+        self.objections[objection_id]["upheld"] = upheld
+        if upheld:
+            self.stage = Stage.REJECTED
+            self.closing_reason = f"异议成立: {resolution}"
+
+    def review(self, today: date, actor: dict[str, Any]) -> None:
+        """乡审: only after the posting has ended and every objection is resolved."""
+        self._require(Stage.POSTED, "乡审")
+        self._require_posting_done(today)
+        self._township_reviewed(actor=actor)
+
+    @event("TownshipReviewed")
+    def _township_reviewed(self, actor: dict[str, Any]) -> None:
+        self.stage = Stage.TOWNSHIP_REVIEWED
+
+    def approve(self, amount: int, cap: int, reason: str | None, today: date, rules_version: str,
+                actor: dict[str, Any]) -> None:
+        """县定: the approved amount; above the per-capita (or household) cap only with a written reason."""
+        self._require(Stage.TOWNSHIP_REVIEWED, "县定")
+        self._require_posting_done(today)
+        _positive(amount, "amount_fen")
+        if amount > cap and not (reason and reason.strip()):
+            raise InvalidInput(
+                "核定金额超过标准，须书面说明", "the amount is above the standard; a written reason is required",
+                fields=[FieldProblem("reason", "above_standard", f"the standard allows {cap} fen")],
+                details={"cap_fen": cap}, code="above_standard",
+            )
+        self._approved(amount=amount, cap=cap, above_cap=amount > cap, reason=reason, rules_version=rules_version,
+                       actor=actor)
+
+    @event("CountyApproved")
+    def _approved(self, amount: int, cap: int, above_cap: bool, reason: str | None, rules_version: str,
+                  actor: dict[str, Any]) -> None:
+        self.approved_amount = amount
+        self.stage = Stage.APPROVED
+
+    def reject(self, reason: str, actor: dict[str, Any]) -> None:
+        if self.stage in CLOSED or self.stage in (Stage.APPROVED, Stage.PAID):
+            raise _wrong_stage(self.stage, "驳回")
+        _reason(reason)
+        self._rejected(at_stage=self.stage.value, reason=reason, actor=actor)
+
+    @event("Rejected")
+    def _rejected(self, at_stage: str, reason: str, actor: dict[str, Any]) -> None:
+        self.stage = Stage.REJECTED
+        self.closing_reason = reason
+
+    def withdraw(self, reason: str, actor: dict[str, Any]) -> None:
+        if self.stage in CLOSED or self.paid_total > 0:
+            raise _wrong_stage(self.stage, "撤回")
+        _reason(reason)
+        self._withdrawn(at_stage=self.stage.value, reason=reason, actor=actor)
+
+    @event("Withdrawn")
+    def _withdrawn(self, at_stage: str, reason: str, actor: dict[str, Any]) -> None:
+        self.stage = Stage.WITHDRAWN
+        self.closing_reason = reason
+
+    # --- money ------------------------------------------------------------------------
+
+    @property
+    def paid_total(self) -> int:
+        return sum(p["amount"] for p in self.payments.values() if p["status"] == "paid")
+
+    @property
+    def goods_total(self) -> int:
+        return sum(g["value"] for g in self.goods)
+
+    def pay(self, payment_id: str, amount: int, batch_id: str, bank_ref: str, fund: UUID,
+            actor: dict[str, Any]) -> None:
+        """发放 to the household's 一卡通 account: never before approval, never above the approved amount."""
+        if self.stage not in (Stage.APPROVED, Stage.PAID):
+            raise _wrong_stage(self.stage, "发放")
+        _positive(amount, "amount_fen")
+        if payment_id in self.payments:
+            raise Conflict("支付编号重复", "duplicate payment id", code="duplicate_payment")
+        remaining = self.approved_amount - self.paid_total
+        if amount > remaining:
+            raise InvalidInput(
+                "发放金额超过核定未发金额", "the payment exceeds the approved amount still unpaid",
+                fields=[FieldProblem("amount_fen", "above_approved", f"at most {remaining} fen remain")],
+                details={"remaining_fen": remaining}, code="above_approved",
+            )
+        self._paid(payment_id=payment_id, amount=amount, batch_id=batch_id, bank_ref=bank_ref, fund_id=fund,
+                   actor=actor)
+
+    @event("PaymentMade")
+    def _paid(self, payment_id: str, amount: int, batch_id: str, bank_ref: str, fund_id: UUID,
+              actor: dict[str, Any]) -> None:
+        self.payments[payment_id] = {"amount": amount, "batch_id": batch_id, "bank_ref": bank_ref,
+                                     "fund_id": fund_id, "status": "paid"}
+        self._restage()
+
+    def payment_came_back(self, payment_id: str, reason: str, reversal: bool, actor: dict[str, Any]) -> int:
+        """退回 (bank return / failed) or 冲正 (reversal): the money goes back to the fund."""
+        payment = self.payments.get(payment_id)
+        if payment is None or payment["status"] != "paid":
+            raise Conflict("没有该笔已发放的款项", "no such paid payment", code="no_such_payment")
+        _reason(reason)
+        if reversal:
+            self._reversed(payment_id=payment_id, reason=reason, actor=actor)
+        else:
+            self._returned(payment_id=payment_id, reason=reason, actor=actor)
+        return int(payment["amount"])
+
+    @event("PaymentReturned")
+    def _returned(self, payment_id: str, reason: str, actor: dict[str, Any]) -> None:
+        self.payments[payment_id]["status"] = "returned"
+        self._restage()
+
+    @event("PaymentReversed")
+    def _reversed(self, payment_id: str, reason: str, actor: dict[str, Any]) -> None:
+        self.payments[payment_id]["status"] = "reversed"
+        self._restage()
+
+    def issue_goods(self, item: str, quantity: int, value: int, issued_on: date, actor: dict[str, Any]) -> None:
+        """救助物资 issued to the household, valued in fen (物资折款)."""
+        if self.stage not in (Stage.APPROVED, Stage.PAID):
+            raise _wrong_stage(self.stage, "发放物资")
+        _positive(quantity, "quantity")
+        if value < 0:
+            raise InvalidInput("折款不能为负", "the value must not be negative",
+                               fields=[FieldProblem("value_fen", "negative", "≥ 0")])
+        self._goods_issued(item=item, quantity=quantity, value=value, issued_on=issued_on, actor=actor)
+
+    @event("GoodsIssued")
+    def _goods_issued(self, item: str, quantity: int, value: int, issued_on: date, actor: dict[str, Any]) -> None:
+        self.goods.append({"item": item, "quantity": quantity, "value": value, "issued_on": issued_on})
+
+    # --- rules ------------------------------------------------------------------------
+
+    def _restage(self) -> None:
+        if self.stage in (Stage.APPROVED, Stage.PAID):
+            self.stage = Stage.PAID if self.paid_total >= self.approved_amount else Stage.APPROVED
+
+    def _require(self, stage: Stage, step: str) -> None:
+        if self.stage is not stage:
+            raise _wrong_stage(self.stage, step)
+
+    def _require_posting_done(self, today: date) -> None:
+        assert self.posting is not None
+        if today <= self.posting["end"]:
+            raise Conflict(
+                f"公示期至 {self.posting['end']} 结束后才能审核", f"the posting runs until {self.posting['end']}",
+                code="posting_not_ended",
+            )
+        open_ = [k for k, o in self.objections.items() if o["resolution"] is None]
+        if open_:
+            raise Conflict("尚有未处理的异议", "objections are still open", details={"objections": open_},
+                           code="objections_open")
+
+
+class CaseClaim(Aggregate):
+    """One open case per (programme, period, household head ID) — keyed by a keyed hash."""
+
+    @classmethod
+    def create_id(cls, programme: str, period: str, id_hash: str, **_: Any) -> UUID:
+        return uuid5(NAMESPACE_URL, f"/relief-claims/{programme}/{period}/{id_hash}")
+
+    @event("Claimed")
+    def __init__(self, programme: str, period: str, id_hash: str, case_id: UUID) -> None:
+        self.case_id: UUID | None = case_id
+
+    def take(self, case_id: UUID) -> None:
+        if self.case_id is not None:
+            raise _duplicate_case(self.case_id)
+        self._taken(case_id=case_id)
+
+    @event("Taken")
+    def _taken(self, case_id: UUID) -> None:
+        self.case_id = case_id
+
+    def release(self, case_id: UUID) -> None:
+        if self.case_id == case_id:
+            self._released(case_id=case_id)
+
+    @event("Released")
+    def _released(self, case_id: UUID) -> None:
+        self.case_id = None
+
+
+def _duplicate_case(case_id: UUID) -> Conflict:
+    return Conflict("该户主在本项目本期已有未结案件", "this household head already has an open case in this programme and period",
+                    details={"existing_id": str(case_id)}, code="duplicate_case")
+
+
+def _insufficient(balance: int, amount: int) -> Conflict:
+    return Conflict("资金余额不足", "the fund's balance is insufficient",
+                    details={"balance_fen": balance, "requested_fen": amount}, code="insufficient_funds")
+
+
+def _wrong_stage(stage: Stage, step: str) -> Conflict:
+    return Conflict(f"当前环节（{stage.value}）不能{step}", f"cannot do {step} at stage {stage.value}",
+                    details={"stage": stage.value}, code="wrong_stage")
+
+
+def _positive(amount: int, field: str) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidInput("金额或数量须为正整数", "must be a positive whole number",
+                           fields=[FieldProblem(field, "not_positive", "a positive integer (fen for money)")])
+
+
+def _reason(text: str | None, field: str = "reason") -> None:
+    if not text or not text.strip():
+        raise InvalidInput("须填写理由", "a written reason is required",
+                           fields=[FieldProblem(field, "required", "a written reason is required")])
