@@ -133,7 +133,8 @@ def _figures(info: Info, values: dict[str, Any]) -> list[Figure]:
     for key in indicators:
         if key in values:
             i = indicators[key]
-            out.append(Figure(indicator=key, name=i.name_zh, unit=i.unit, value=str(values[key])))
+            value = Decimal(str(values[key])).quantize(Decimal(1).scaleb(-i.scale))  # the indicator's scale
+            out.append(Figure(indicator=key, name=i.name_zh, unit=i.unit, value=str(value)))
     return out
 
 

@@ -94,7 +94,7 @@ class DisasterService:
         hazard = report.hazard
         self.rt.hazards.require(hazard, report.subtype)
         occurred_at = self._past_time(report.occurred_at, "occurred_at", problems)
-        self._check_phoned(report.phoned_at, occurred_at, problems)
+        phoned_at = self._check_phoned(report.phoned_at, occurred_at, problems)
         self._check_text(report.text, problems)
         figures = self._figures(county, report.figures, problems) if county else {}
         problems.raise_if_any("初报有误", "the initial report is invalid")
@@ -107,7 +107,7 @@ class DisasterService:
             disaster = Disaster.open(
                 county=county, disaster_date=disaster_date, hazard=hazard, subtype=report.subtype,
                 occurred_at=occurred_at, figures=figures, text=report.text, explanation=report.explanation,
-                phoned_at=report.phoned_at, actor=actor.as_dict(), policy=self._policy(),
+                phoned_at=phoned_at, actor=actor.as_dict(), policy=self._policy(),
                 area_edition=self.rt.areas.edition,
             )
             return disaster, [], 201
@@ -308,7 +308,7 @@ class DisasterService:
         actors.require_reader(actor, current.county)
         problems = Problems()
         as_of = self._past_time(report.as_of, "as_of", problems)
-        self._check_phoned(report.phoned_at, as_of, problems)
+        phoned_at = self._check_phoned(report.phoned_at, as_of, problems)
         figures = self._figures(current.county, report.figures, problems)
         problems.raise_if_any("报告有误", "the report is invalid")
 
@@ -320,7 +320,7 @@ class DisasterService:
             else:
                 actors.require_filer(actor, d.county, list(figures))
                 d.file_follow_up(figures=figures, as_of=as_of, explanation=report.explanation,
-                                 phoned_at=report.phoned_at, actor=actor.as_dict(), policy=self._policy(),
+                                 phoned_at=phoned_at, actor=actor.as_dict(), policy=self._policy(),
                                  refiles=refiles)
 
         return self._update(disaster_id_, decide, expected_version, idempotency, status=201)
@@ -423,12 +423,14 @@ class DisasterService:
             problems.add(field_name, "in_future", f"{field_name} must not be in the future")
         return when
 
-    def _check_phoned(self, phoned_at: datetime | None, not_before: datetime, problems: Problems) -> None:
+    def _check_phoned(self, phoned_at: datetime | None, not_before: datetime, problems: Problems) -> datetime | None:
+        """The time of an earlier phone/fax report (补报), normalised to an aware datetime."""
         if phoned_at is None:
-            return
+            return None
         when = self._past_time(phoned_at, "phoned_at", problems)
         if when < not_before:
             problems.add("phoned_at", "before_occurrence", "the phone/fax report cannot precede the event")
+        return when
 
     def _check_text(self, text: str, problems: Problems) -> None:
         limit = self.rt.rules.reports.max_text_chars

@@ -437,3 +437,12 @@ def _reason(text: str | None, field: str = "reason") -> None:
     if not text or not text.strip():
         raise InvalidInput("须填写理由", "a written reason is required",
                            fields=[FieldProblem(field, "required", "a written reason is required")])
+
+
+class PersonalDataViewed(Aggregate):
+    """A read of a household's unmasked personal data: who, which case, when, why."""
+
+    @event("Viewed")
+    def __init__(self, case_id: UUID, purpose: str, actor: dict[str, Any]) -> None:
+        self.case_id = case_id
+        self.purpose = purpose

@@ -25,9 +25,18 @@ from ledger import actors
 from ledger.actors import Actor, Role
 from ledger.areas import AreaCode, Level
 from ledger.commands import CommandResult, IdempotencyKey, check_version, run
-from ledger.errors import InvalidInput, NotFound, NotPermitted, Problems
+from ledger.errors import FieldProblem, InvalidInput, NotFound, NotPermitted, Problems
 from ledger.personal import validate_card, validate_id_number, validate_phone
-from ledger.relief import CaseClaim, FundSource, Programme, ReliefCase, ReliefFund, Stage, fund_id
+from ledger.relief import (
+    CaseClaim,
+    FundSource,
+    PersonalDataViewed,
+    Programme,
+    ReliefCase,
+    ReliefFund,
+    Stage,
+    fund_id,
+)
 
 if TYPE_CHECKING:
     from ledger.application import LedgerRuntime
@@ -241,6 +250,17 @@ class ReliefService:
     def get(self, actor: Actor, case: UUID) -> ReliefCase:
         c = self._case(case)
         actors.require_reader(actor, c.village)
+        return c
+
+    def reveal(self, actor: Actor, case: UUID, purpose: str) -> ReliefCase:
+        """The case with clear personal data, for roles that need it; the read itself is recorded."""
+        c = self.get(actor, case)
+        if not self.may_see_full(actor):
+            raise NotPermitted("本角色不能查看完整个人信息", "this role may not see unmasked personal data")
+        if not purpose.strip():
+            raise InvalidInput("须说明查看理由", "state why the personal data is needed",
+                               fields=[FieldProblem("purpose", "required", "why the unmasked data is needed")])
+        self.app.save(PersonalDataViewed(case_id=c.id, purpose=purpose.strip()[:500], actor=actor.as_dict()))
         return c
 
     def may_see_full(self, actor: Actor) -> bool:

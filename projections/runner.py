@@ -118,6 +118,9 @@ class Follower:
                 progress(len(notifications))
         return done
 
+    def close(self) -> None:
+        self.projection.view.close()
+
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Empty the view and its position, then process the whole log again."""
         self.projection.view.reset(self.app.name)
@@ -246,7 +249,7 @@ class ProjectionHost:
             lock.release()
             self.running.discard(name)
         for follower in self.followers.values():
-            follower.projection.view.close() if hasattr(follower.projection.view, "close") else None
+            follower.close()
 
     def status(self) -> list[Status]:
         head = self.runtime.position()

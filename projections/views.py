@@ -82,6 +82,10 @@ class BatchingView:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Close the view's connection pool."""
+        self.datastore.close()  # type: ignore[attr-defined]
+
     def reset(self, application_name: str) -> None:
         """Empty the view and forget its position (for a rebuild), in one transaction."""
         raise NotImplementedError

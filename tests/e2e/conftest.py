@@ -138,4 +138,5 @@ def secrets_env() -> dict[str, str]:
     return {
         "RELIEF_CIPHER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "RELIEF_TOKEN_PEPPER": secrets.token_urlsafe(24),
+        "RELIEF_PII_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     }

@@ -1,0 +1,175 @@
+"""Request and response shapes of the relief endpoints (funds, household cases, payments)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.common import StrictModel
+
+Programme = Literal["winter_spring", "emergency", "transitional", "bereavement", "drought", "housing"]
+Period = Field(pattern=r"^\d{4}(-\d{4})?$", description="a year (2026) or a season (2025-2026)")
+
+
+def _example(body: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [body]})
+
+
+class AllocationIn(StrictModel):
+    """下达资金: money for one programme and period in one county, by source and document."""
+
+    model_config = _example({
+        "county": "320921", "programme": "winter_spring", "period": "2025-2026", "source": "central",
+        "amount_fen": 50000000, "document": "苏财社〔2025〕88号",
+    })
+
+    county: str = Field(min_length=6, max_length=12)
+    programme: Programme
+    period: str = Period
+    source: Literal["central", "provincial", "city", "county"]
+    amount_fen: int = Field(gt=0, lt=10**13, description="amount in fen (分)")
+    document: str = Field(min_length=1, max_length=100, description="allocating document number (文号)")
+
+
+class GiveBackIn(StrictModel):
+    model_config = _example({"amount_fen": 100000, "document": "响财〔2026〕3号", "reason": "结余资金收回"})
+
+    amount_fen: int = Field(gt=0, lt=10**13)
+    document: str = Field(min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ApplicationIn(StrictModel):
+    """户报: a household's application (personal data is validated and encrypted at rest)."""
+
+    model_config = _example({
+        "programme": "winter_spring", "period": "2025-2026", "village": "320921100001",
+        "head_name": "张三", "id_number": "320921198001011237", "phone": "13800138000",
+        "card_number": "6217000010012345672", "household_type": "低保户", "household_size": 4,
+        "people_in_need": 3, "address": "响水镇东园居委会 12 号", "causes": ["倒房"], "needs": ["口粮", "取暖"],
+    })
+
+    programme: Programme
+    period: str = Period
+    village: str = Field(min_length=12, max_length=12, description="12-digit village (村/社区) code")
+    head_name: str = Field(min_length=1, max_length=50, description="户主姓名")
+    id_number: str = Field(min_length=1, max_length=30, description="户主身份证号 (GB 11643)")
+    phone: str = Field(min_length=1, max_length=30, description="户主联系方式")
+    card_number: str = Field(min_length=1, max_length=40, description="一卡通 account")
+    household_type: str = Field(min_length=1, max_length=50, description="家庭类型 (e.g. 低保户, 特困户, 一般户)")
+    household_size: int = Field(ge=1, le=50, description="家庭人口")
+    people_in_need: int = Field(ge=1, le=50, description="需救助人口")
+    address: str = Field(min_length=1, max_length=200, description="家庭住址")
+    causes: list[str] = Field(default_factory=list, max_length=10, description="倒房 / 减产绝收 / 伤病 …")
+    needs: list[str] = Field(default_factory=list, max_length=10, description="口粮 / 衣被 / 取暖 / 住房 / 医疗 …")
+    applied_on: date | None = None
+
+
+class AssessmentIn(StrictModel):
+    model_config = _example({"minutes_ref": "东园居委会村民代表会议记录 2025-10-08", "approved": True,
+                             "held_on": "2025-10-08"})
+
+    minutes_ref: str = Field(min_length=1, max_length=200)
+    approved: bool
+    held_on: date
+
+
+class PostingIn(StrictModel):
+    model_config = _example({"start": "2025-10-09", "end": "2025-10-15", "place": "东园居委会村务公开栏"})
+
+    start: date
+    end: date
+    place: str = Field(min_length=1, max_length=200)
+
+
+class ObjectionIn(StrictModel):
+    model_config = _example({"summary": "村民反映该户家庭收入较高", "raised_on": "2025-10-11"})
+
+    summary: str = Field(min_length=1, max_length=2000)
+    raised_on: date
+
+
+class ObjectionResolutionIn(StrictModel):
+    model_config = _example({"resolution": "经入户核实，家庭收入情况属实，异议不成立", "upheld": False})
+
+    resolution: str = Field(min_length=1, max_length=2000)
+    upheld: bool
+
+
+class ApprovalIn(StrictModel):
+    model_config = _example({"amount_fen": 90000, "reason": None})
+
+    amount_fen: int = Field(gt=0, lt=10**11)
+    reason: str | None = Field(default=None, max_length=2000, description="required above the standard")
+
+
+class ReasonIn(StrictModel):
+    model_config = _example({"reason": "户主申请撤回"})
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PaymentIn(StrictModel):
+    model_config = _example({"amount_fen": 90000, "batch_id": "2026-01-批次03", "bank_ref": "NX20260112000123"})
+
+    amount_fen: int = Field(gt=0, lt=10**11)
+    batch_id: str = Field(min_length=1, max_length=100)
+    bank_ref: str = Field(min_length=1, max_length=100)
+    payment_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class GoodsIn(StrictModel):
+    model_config = _example({"item": "棉被", "quantity": 2, "value_fen": 30000, "issued_on": "2026-01-05"})
+
+    item: str = Field(min_length=1, max_length=100)
+    quantity: int = Field(gt=0, lt=10**6)
+    value_fen: int = Field(ge=0, lt=10**11)
+    issued_on: date
+
+
+class FundOut(BaseModel):
+    id: str
+    version: int
+    county: str
+    programme: str
+    period: str
+    allocated_fen: dict[str, int]
+    given_back_fen: int
+    paid_fen: int
+    returned_fen: int
+    balance_fen: int
+    documents: list[str]
+
+
+class CaseOut(BaseModel):
+    id: str
+    version: int
+    programme: str
+    period: str
+    county: str
+    township: str
+    village: str
+    stage: str
+    head_name: str
+    id_number: str
+    phone: str
+    card_number: str
+    masked: bool = Field(description="true when personal data is masked for this caller")
+    household_type: str
+    household_size: int
+    people_in_need: int
+    address: str
+    causes: list[str]
+    needs: list[str]
+    review_flags: list[str]
+    assessment: dict[str, Any] | None
+    posting: dict[str, Any] | None
+    objections: dict[str, Any]
+    approved_fen: int
+    paid_fen: int
+    goods_fen: int
+    payments: dict[str, Any]
+    goods: list[dict[str, Any]]
+    closing_reason: str | None
