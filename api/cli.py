@@ -216,7 +216,8 @@ def projections_status() -> None:
         head = runtime.position()
         table = Table("projection", "position", "head", "lag")
         for name, cls in PROJECTIONS.items():
-            follower = Follower(runtime.app, open_projection(cls, runtime.config.persistence, runtime.config.data_dir))
+            follower = Follower(runtime.app, open_projection(cls, runtime.config.persistence, runtime.config.data_dir,
+                                                                runtime.pii))
             position = follower.position()
             table.add_row(name, str(position), str(head), str(max(head - position, 0)))
         console.print(table)
@@ -237,7 +238,7 @@ def projections_rebuild(name: Annotated[str, typer.Argument(help="projection nam
             raise typer.Exit(code=1)
         try:
             follower = Follower(runtime.app, open_projection(PROJECTIONS[name], runtime.config.persistence,
-                                                             runtime.config.data_dir))
+                                                             runtime.config.data_dir, runtime.pii))
             head = runtime.position()
             with Progress(TextColumn(f"rebuilding {name}"), BarColumn(), MofNCompleteColumn(),
                           TimeRemainingColumn(), console=console) as progress:

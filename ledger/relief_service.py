@@ -20,12 +20,13 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
 from ledger import actors
 from ledger.actors import Actor, Role
 from ledger.areas import AreaCode, Level
 from ledger.commands import CommandResult, IdempotencyKey, check_version, run
-from ledger.errors import FieldProblem, InvalidInput, NotFound, NotPermitted, Problems
+from ledger.errors import Conflict, FieldProblem, InvalidInput, NotFound, NotPermitted, Problems
 from ledger.personal import validate_card, validate_id_number, validate_phone
 from ledger.relief import (
     CaseClaim,
@@ -66,6 +67,24 @@ class Application:
     causes: list[str]
     needs: list[str]
     applied_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CheckedApplication:
+    application: Application
+    village: AreaCode
+    id_number: str
+    phone: str
+    card: str
+    id_hash: str
+
+    @property
+    def programme(self) -> str:
+        return self.application.programme
+
+    @property
+    def period(self) -> str:
+        return self.application.period
 
 
 class ReliefService:
@@ -122,6 +141,37 @@ class ReliefService:
     def apply(self, actor: Actor, a: Application, idempotency: IdempotencyKey | None = None) -> CommandResult:
         """户报. One open case per (programme, period, household head); the same head in another
         programme of the period is flagged for review."""
+        checked = self.check_application(actor, a)
+
+        def attempt() -> tuple[ReliefCase, list[Any], int]:
+            case, claim = self._new_case(actor, checked)
+            return case, [claim], 201
+
+        return run(self.app, attempt, idempotency)
+
+    def apply_many(self, actor: Actor, applications: list[Application]) -> list[UUID]:
+        """Import: every application is checked first; then all are saved in one transaction, or none."""
+        checked = [self.check_application(actor, a) for a in applications]
+        hashes = [(c.programme, c.period, c.id_hash) for c in checked]
+        if len(set(hashes)) != len(hashes):
+            raise InvalidInput("文件中同一户主在同一项目重复申请", "the same household head applies twice in the file",
+                               code="duplicate_in_file")
+        for _ in range(3):
+            aggregates: list[Any] = []
+            ids = []
+            for c in checked:
+                case, claim = self._new_case(actor, c)
+                aggregates += [case, claim]
+                ids.append(case.id)
+            try:
+                self.app.save(*aggregates)
+            except IntegrityError:
+                continue  # a concurrent application took a claim first: check again
+            return ids
+        raise Conflict("并发冲突过多，请稍后重试", "too many concurrent changes; please retry", code="contention")
+
+    def check_application(self, actor: Actor, a: Application) -> CheckedApplication:
+        """Validate an application and the actor's right to file it, without saving anything."""
         problems = Problems()
         village = self._village(a.village, problems)
         self._programme(a.programme, problems)
@@ -138,28 +188,31 @@ class ReliefService:
         problems.raise_if_any("户报有误", "the application is invalid")
         assert village is not None and id_number is not None
         self._require(actor, VILLAGE_ROLES, village.value)
-        id_hash = self.rt.pii.hash("id_number", id_number)
+        return CheckedApplication(
+            application=a, village=village, id_number=id_number, phone=phone or "", card=card or "",
+            id_hash=self.rt.pii.hash("id_number", id_number),
+        )
+
+    def _new_case(self, actor: Actor, checked: CheckedApplication) -> tuple[ReliefCase, CaseClaim]:
+        """The case and its claim (taken, or refused with the open case's id)."""
+        a, village, id_hash = checked.application, checked.village, checked.id_hash
         today = self.rt.now().astimezone(CHINA).date()
-
-        def attempt() -> tuple[ReliefCase, list[Any], int]:
-            flags = [f"also_in:{p}" for p in self._other_open_programmes(a.programme, a.period, id_hash)]
-            case = ReliefCase(
-                programme=a.programme, period=a.period, county=village.county, township=village.value[:9],
-                village=village.value, head_name=a.head_name.strip(), id_number=id_number, id_hash=id_hash,
-                phone=phone or "", card_number=card or "", household_type=a.household_type,
-                household_size=a.household_size, people_in_need=a.people_in_need, address=a.address,
-                causes=list(a.causes), needs=list(a.needs), applied_on=a.applied_on or today,
-                review_flags=flags, actor=actor.as_dict(),
-            )
-            claim_id = CaseClaim.create_id(a.programme, a.period, id_hash)
-            try:
-                claim: CaseClaim = self.app.repository.get(claim_id)
-                claim.take(case.id)
-            except AggregateNotFoundError:
-                claim = CaseClaim(programme=a.programme, period=a.period, id_hash=id_hash, case_id=case.id)
-            return case, [claim], 201
-
-        return run(self.app, attempt, idempotency)
+        flags = [f"also_in:{p}" for p in self._other_open_programmes(a.programme, a.period, id_hash)]
+        case = ReliefCase(
+            programme=a.programme, period=a.period, county=village.county, township=village.value[:9],
+            village=village.value, head_name=a.head_name.strip(), id_number=checked.id_number,
+            id_hash=id_hash, phone=checked.phone, card_number=checked.card, household_type=a.household_type,
+            household_size=a.household_size, people_in_need=a.people_in_need, address=a.address,
+            causes=list(a.causes), needs=list(a.needs), applied_on=a.applied_on or today,
+            review_flags=flags, actor=actor.as_dict(),
+        )
+        claim_id = CaseClaim.create_id(a.programme, a.period, id_hash)
+        try:
+            claim: CaseClaim = self.app.repository.get(claim_id)
+            claim.take(case.id)
+        except AggregateNotFoundError:
+            claim = CaseClaim(programme=a.programme, period=a.period, id_hash=id_hash, case_id=case.id)
+        return case, claim
 
     def assess(self, actor: Actor, case: UUID, minutes_ref: str, approved: bool, held_on: date,
                expected: int | None = None, idempotency: IdempotencyKey | None = None) -> CommandResult:

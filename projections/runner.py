@@ -59,14 +59,18 @@ def view_env(env: dict[str, str], name: str, data_dir: Path | None) -> dict[str,
     return out
 
 
-def open_projection(projection_class: type[Projection[Any]], env: dict[str, str], data_dir: Path | None = None
-                    ) -> Projection[Any]:
+def open_projection(projection_class: type[Projection[Any]], env: dict[str, str], data_dir: Path | None = None,
+                    pii: Any = None) -> Projection[Any]:
+    """The projection over its view; `pii` (a PersonalDataKey) for projections that keep personal data."""
     if env.get("PERSISTENCE_MODULE") not in ("eventsourcing.sqlite", "eventsourcing.postgres"):
         raise ValueError("projections need SQLite or PostgreSQL persistence")
     view_class = projection_class.postgres_view if is_postgres(env) else projection_class.sqlite_view  # type: ignore[attr-defined]
     factory = InfrastructureFactory.construct(Environment(projection_class.name, view_env(env, projection_class.name, data_dir)))
     view = factory.tracking_recorder(view_class)
-    return projection_class(view=view)
+    projection = projection_class(view=view)
+    if pii is not None:
+        projection.pii = pii  # type: ignore[attr-defined]
+    return projection
 
 
 @dataclass
@@ -202,7 +206,7 @@ class ProjectionHost:
         self.runtime = runtime
         env = dict(runtime.config.persistence)
         self.followers = {
-            name: Follower(runtime.app, open_projection(PROJECTIONS[name], env, runtime.config.data_dir))
+            name: Follower(runtime.app, open_projection(PROJECTIONS[name], env, runtime.config.data_dir, runtime.pii))
             for name in (names or list(PROJECTIONS))
         }
         self.locks = {name: AdvisoryLock(env, name) for name in self.followers}
