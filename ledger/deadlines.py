@@ -161,6 +161,8 @@ def _severe(state: dict[str, Any], rules: DeadlineRules, flag: Any) -> None:
     """The first report whose figures reach >= 10 dead or missing is due at the province within 2 h."""
     known: dict[str, dict[str, str]] = {}
     for report in state["reports"]:
+        if report["review"] == "returned":
+            continue  # a returned report's figures count nowhere
         for township, figures in report["figures"].items():
             known.setdefault(township, {}).update(figures)
         dead_missing = sum(int(f.get("deaths", 0)) + int(f.get("missing", 0)) for f in known.values())
