@@ -33,12 +33,14 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import Environment
 
 from projections.board import BoardProjection
+from projections.funds import FundsProjection
+from projections.roster import RosterProjection
 from projections.statistics import StatisticsProjection
 
 log = logging.getLogger("relief_ledger.projections")
 
 PROJECTIONS: dict[str, type[Projection[Any]]] = {
-    p.name: p for p in (BoardProjection, StatisticsProjection)
+    p.name: p for p in (BoardProjection, StatisticsProjection, RosterProjection, FundsProjection)
 }
 BATCH = 500
 
@@ -194,7 +196,8 @@ class AdvisoryLock:
             self.file = None
         if self.conn is not None:
             try:
-                self.conn.close()  # session locks end with the session
+                self.conn.execute("SELECT pg_advisory_unlock_all()")  # free it now, not when the server notices
+                self.conn.close()
             finally:
                 self.conn = None
 

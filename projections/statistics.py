@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
+from ledger.indicators import IndicatorSet
 from projections import disaster_state as ds
 from projections.views import BatchingView, PostgresView, SQLiteView
 
@@ -30,7 +32,7 @@ DDL = [
     "CREATE INDEX IF NOT EXISTS {n}_figures_area ON {t}_figures (township, disaster_date)",
     "CREATE INDEX IF NOT EXISTS {n}_figures_date ON {t}_figures (disaster_date, township)",
 ]
-CHILD_DIGITS = {2: 4, 4: 6, 6: 9, 9: 9}
+CHILD_DIGITS = {0: 2, 2: 4, 4: 6, 6: 9, 9: 9}
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class StatisticsQueries(BatchingView):
         breakdown: dict[str, dict[str, Decimal]] = {}
         totals: dict[str, Decimal] = {}
         for r in rows:
-            value = Decimal(int(r["total"])) / SCALE
+            value = _scaled(r["indicator"], r["total"])
             breakdown.setdefault(r["child"], {})[r["indicator"]] = value
             totals[r["indicator"]] = totals.get(r["indicator"], Decimal(0)) + value
         count = self.query(f"SELECT COUNT(DISTINCT disaster_id) AS n FROM {{t}}_figures WHERE {clause}", params)
@@ -118,13 +120,24 @@ class StatisticsQueries(BatchingView):
                 f" FROM {{t}}_figures WHERE {clause} GROUP BY COALESCE(subtype, ''), indicator",
                 params,
             ):
-                by_subtype.setdefault(r["subtype"], {})[r["indicator"]] = Decimal(int(r["total"])) / SCALE
+                by_subtype.setdefault(r["subtype"], {})[r["indicator"]] = _scaled(r["indicator"], r["total"])
         return StatisticsResult(
             totals=totals,
             breakdown=dict(sorted(breakdown.items())),
             processes=int(count[0]["n"]),
             by_subtype=by_subtype,
         )
+
+
+@lru_cache(maxsize=1)
+def _scales() -> dict[str, int]:
+    return {key: i.scale for key, i in IndicatorSet.load().indicators.items()}
+
+
+def _scaled(indicator: str, hundredths: Any) -> Decimal:
+    """A summed value at its indicator's scale (850.50 公顷 stays 850.50)."""
+    value = Decimal(int(hundredths)) / SCALE
+    return value.quantize(Decimal(1).scaleb(-_scales().get(indicator, 2)))
 
 
 def _changes_figures(event: Any) -> bool:
