@@ -21,7 +21,7 @@ import anyio.to_thread
 import strawberry
 from fastapi import Request
 from strawberry.dataloader import DataLoader
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import Info
 
@@ -422,6 +422,10 @@ class Query:
         runtime = _ctx(info)["runtime"]
         if hazard is not None and hazard not in runtime.hazards.hazards:
             raise _error(InvalidInput(f"未知的灾种 {hazard}", f"unknown disaster type {hazard}"))
+        if subtype is not None and len(prefix) < 6:
+            raise _error(InvalidInput(
+                "地市和省级统计只按一级灾种", "above county level statistics are by 一级灾种 only; omit subtype",
+            ))
         view = _host(info).view("statistics")
         q = StatisticsQuery(area=prefix, date_from=start.isoformat(), date_to=end.isoformat(), hazard=hazard,
                             subtype=subtype)
@@ -481,9 +485,16 @@ class Query:
                                  error=s.error) for s in statuses]
 
 
+def _is_unexpected(error: Any) -> bool:
+    """Hide internals of unexpected errors; our own errors carry an extensions code."""
+    original = getattr(error, "original_error", None)
+    return original is not None and not (error.extensions or {}).get("code")
+
+
 schema = strawberry.Schema(
     query=Query,
     extensions=[
+        lambda: MaskErrors(should_mask_error=_is_unexpected),
         lambda: QueryDepthLimiter(max_depth=8),
         lambda: MaxAliasesLimiter(max_alias_count=15),
         lambda: MaxTokensLimiter(max_token_count=2000),

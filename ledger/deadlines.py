@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
 UPPER_LEVELS = ("city", "province")
+LEVELS = ("county", "city", "province")
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Flag:
 
 RULE_NAMES = {
     "initial.county": "县级初报 (2 小时内)",
-    "initial.upper": "上级审核上报初报 (收到后 2 小时内)",
+    "initial.upper": "上一级审核上报初报 (收到后 2 小时内)",
     "severe.province": "死亡失踪 10 人以上同时报省 (2 小时内)",
     "daily.county": "日报：县级 09:00 前",
     "daily.upper": "日报：市级 10:00 前审核",
@@ -97,7 +98,10 @@ RULE_NAMES = {
 
 
 def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)  # civil time is Beijing time
 
 
 def _arrival(report: dict[str, Any]) -> datetime:
@@ -129,6 +133,8 @@ def evaluate(state: dict[str, Any], rules: DeadlineRules, now: datetime) -> list
             status = "missing" if due < end else "pending"
             if status == "missing":
                 delay = int((end - due).total_seconds())
+        if status == "pending" and state.get("retracted"):
+            return  # nothing falls due in a retracted process
         flags.append(Flag(state["id"], rule, level, unit, due, arrived, status, number, rules.version, delay))
 
     reports = state["reports"]
@@ -137,24 +143,32 @@ def evaluate(state: dict[str, Any], rules: DeadlineRules, now: datetime) -> list
     first = reports[0]
     flag("initial.county", "county", _unit(county, 6), occurred + timedelta(hours=rules.county_initial_hours),
          _arrival(first), 1)
-    upper = _upper_review(first)
-    flag("initial.upper", "city", _unit(county, 4), _arrival(first) + timedelta(hours=rules.upper_level_hours),
-         upper, 1)
+    # The level above the filer handles the 初报 within 2 h of receipt: the county for a
+    # township's report, the city for the county's.
+    by_township = (first.get("filed_by") or {}).get("role") == "township"
+    flag("initial.upper", "county" if by_township else "city", _unit(county, 6 if by_township else 4),
+         _arrival(first) + timedelta(hours=rules.upper_level_hours),
+         _review_above(first, LEVELS[:1] if by_township else UPPER_LEVELS), 1)
     _severe(state, rules, flag)
     _daily(state, rules, now, end, flag)
     if state["hazard"] == "drought":
         _drought(state, rules, flag)
     stabilised = _dt(state.get("stabilised_at"))
     if stabilised is not None:
-        final = next((r for r in reports if r["kind"] == "final"), None)
+        final = next((r for r in reports if r["kind"] == "final" and r["review"] != "returned"), None)
         flag("final.county", "county", _unit(county, 6), stabilised + timedelta(days=rules.final_county_days),
              _arrival(final) if final else None, final["number"] if final else None)
     return flags
 
 
 def _upper_review(report: dict[str, Any]) -> datetime | None:
+    return _review_above(report, UPPER_LEVELS)
+
+
+def _review_above(report: dict[str, Any], roles: tuple[str, ...]) -> datetime | None:
+    """When a reviewer of one of `roles` handled the report (accepted or returned it)."""
     reviewer = report.get("reviewed_by") or {}
-    return _dt(report.get("reviewed_at")) if reviewer.get("role") in UPPER_LEVELS else None
+    return _dt(report.get("reviewed_at")) if reviewer.get("role") in roles else None
 
 
 def _severe(state: dict[str, Any], rules: DeadlineRules, flag: Any) -> None:
