@@ -86,6 +86,7 @@ class LedgerRuntime:
 
     def __init__(self, config: LedgerConfig, areas: AreaTable | None = None) -> None:
         from ledger.accounts import AccountService
+        from ledger.audit import AuditService
         from ledger.disasters import DisasterService
         from ledger.relief_service import ReliefService
 
@@ -101,6 +102,7 @@ class LedgerRuntime:
         self.accounts = AccountService(self)
         self.disasters = DisasterService(self)
         self.relief = ReliefService(self)
+        self.audit = AuditService(self)
 
     def now(self) -> datetime:
         return self.config.clock()
