@@ -114,6 +114,8 @@ class ReliefFund(Aggregate):
         """资金收回: money returned to the allocating level."""
         _positive(amount, "amount_fen")
         _reason(reason)
+        if document in self.documents:
+            raise Conflict(f"文号 {document} 已登记", f"document {document} is already recorded", code="duplicate_document")
         if amount > self.balance:
             raise _insufficient(self.balance, amount)
         self._given_back(amount=amount, document=document, reason=reason, actor=actor)
@@ -121,6 +123,7 @@ class ReliefFund(Aggregate):
     @event("GivenBack")
     def _given_back(self, amount: int, document: str, reason: str, actor: dict[str, Any]) -> None:
         self.withdrawn += amount
+        self.documents.append(document)
 
     def debit(self, case_id: UUID, payment_id: str, amount: int, actor: dict[str, Any]) -> None:
         if amount > self.balance:

@@ -160,7 +160,9 @@ class ReliefService:
             aggregates: list[Any] = []
             ids = []
             for c in checked:
-                case, claim = self._new_case(actor, c)
+                in_file = [o.programme for o in checked
+                           if o.id_hash == c.id_hash and o.period == c.period and o.programme != c.programme]
+                case, claim = self._new_case(actor, c, also_in=in_file)
                 aggregates += [case, claim]
                 ids.append(case.id)
             try:
@@ -193,11 +195,13 @@ class ReliefService:
             id_hash=self.rt.pii.hash("id_number", id_number),
         )
 
-    def _new_case(self, actor: Actor, checked: CheckedApplication) -> tuple[ReliefCase, CaseClaim]:
+    def _new_case(self, actor: Actor, checked: CheckedApplication, also_in: list[str] | None = None
+                  ) -> tuple[ReliefCase, CaseClaim]:
         """The case and its claim (taken, or refused with the open case's id)."""
         a, village, id_hash = checked.application, checked.village, checked.id_hash
         today = self.rt.now().astimezone(CHINA).date()
-        flags = [f"also_in:{p}" for p in self._other_open_programmes(a.programme, a.period, id_hash)]
+        others = sorted(set(self._other_open_programmes(a.programme, a.period, id_hash)) | set(also_in or []))
+        flags = [f"also_in:{p}" for p in others]
         case = ReliefCase(
             programme=a.programme, period=a.period, county=village.county, township=village.value[:9],
             village=village.value, head_name=a.head_name.strip(), id_number=checked.id_number,
@@ -217,7 +221,8 @@ class ReliefService:
     def assess(self, actor: Actor, case: UUID, minutes_ref: str, approved: bool, held_on: date,
                expected: int | None = None, idempotency: IdempotencyKey | None = None) -> CommandResult:
         return self._step(actor, case, VILLAGE_ROLES, expected, idempotency,
-                          lambda c: c.assess(minutes_ref, approved, held_on, actor.as_dict()))
+                          lambda c: c.assess(minutes_ref, approved, held_on, actor.as_dict()),
+                          release_when_closed=True)
 
     def post(self, actor: Actor, case: UUID, start: date, end: date, place: str,
              expected: int | None = None, idempotency: IdempotencyKey | None = None) -> CommandResult:
