@@ -23,6 +23,8 @@ from fastapi import Request
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.fastapi import GraphQLRouter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from ledger.actors import Actor, Role
@@ -491,14 +493,20 @@ def _is_unexpected(error: Any) -> bool:
     return original is not None and not (error.extensions or {}).get("code")
 
 
+_EXTENSIONS: list[Any] = [
+    lambda: MaskErrors(should_mask_error=_is_unexpected),
+    lambda: QueryDepthLimiter(max_depth=8),
+    lambda: MaxAliasesLimiter(max_alias_count=15),
+    lambda: MaxTokensLimiter(max_token_count=2000),
+]
+
+
+from api.graphql_relief import RELIEF_SCALARS, ReliefQuery  # noqa: E402 — it uses this module's helpers
+
 schema = strawberry.Schema(
-    query=Query,
-    extensions=[
-        lambda: MaskErrors(should_mask_error=_is_unexpected),
-        lambda: QueryDepthLimiter(max_depth=8),
-        lambda: MaxAliasesLimiter(max_alias_count=15),
-        lambda: MaxTokensLimiter(max_token_count=2000),
-    ],
+    query=merge_types("Query", (Query, ReliefQuery)),
+    config=StrawberryConfig(scalar_map=RELIEF_SCALARS),  # money as 64-bit integers of fen
+    extensions=_EXTENSIONS,
 )
 
 

@@ -282,8 +282,8 @@ class ReliefCase(Aggregate):
         self.closing_reason = reason
 
     def withdraw(self, reason: str, actor: dict[str, Any]) -> None:
-        if self.stage in CLOSED or self.paid_total > 0:
-            raise _wrong_stage(self.stage, "撤回")
+        if self.stage in CLOSED or self.payments or self.goods:
+            raise _wrong_stage(self.stage, "撤回")  # once money or goods went out, the case stays on record
         _reason(reason)
         self._withdrawn(at_stage=self.stage.value, reason=reason, actor=actor)
 

@@ -19,13 +19,13 @@ from projections.views import BatchingView, PostgresView, SQLiteView
 
 SOURCE_COLUMNS = {s.value: f"allocated_{s.value}" for s in FundSource}
 DDL = [
-    "CREATE TABLE IF NOT EXISTS {t}_funds ("
+    ("CREATE TABLE IF NOT EXISTS {t}_funds ("
     " fund_id TEXT PRIMARY KEY, county TEXT NOT NULL, programme TEXT NOT NULL, period TEXT NOT NULL,"
     " allocated_central BIGINT NOT NULL DEFAULT 0, allocated_provincial BIGINT NOT NULL DEFAULT 0,"
     " allocated_city BIGINT NOT NULL DEFAULT 0, allocated_county BIGINT NOT NULL DEFAULT 0,"
     " given_back BIGINT NOT NULL DEFAULT 0, paid BIGINT NOT NULL DEFAULT 0, returned BIGINT NOT NULL DEFAULT 0,"
     " balance BIGINT NOT NULL DEFAULT 0, documents TEXT NOT NULL, version INTEGER NOT NULL,"
-    " opened_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+    " opened_at TEXT NOT NULL, updated_at TEXT NOT NULL)"),
     "CREATE INDEX IF NOT EXISTS {n}_funds_county ON {t}_funds (county, programme, period)",
 ]
 MONEY = ("allocated_central", "allocated_provincial", "allocated_city", "allocated_county", "given_back", "paid",

@@ -148,6 +148,7 @@ class OverdueQueries:
 def _item(kind: str, r: dict[str, Any], today: date, rules: ReliefRules) -> dict[str, Any]:
     """An overdue row with `since` (the day the work became due) and, for 春节, `due` (the festival)."""
     due = None
+    since: date | None
     if kind == "posting_ended_not_reviewed":
         since = date.fromisoformat(r["posting_end"]) + timedelta(days=1)
     elif kind == "approved_unpaid":

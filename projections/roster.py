@@ -50,7 +50,7 @@ COLUMNS = (
     "version", "updated_at",
 )
 DDL = [
-    "CREATE TABLE IF NOT EXISTS {t}_rows ("
+    ("CREATE TABLE IF NOT EXISTS {t}_rows ("
     " case_id TEXT PRIMARY KEY, programme TEXT NOT NULL, period TEXT NOT NULL, county TEXT NOT NULL,"
     " township TEXT NOT NULL, village TEXT NOT NULL,"
     " head_name TEXT NOT NULL, id_masked TEXT NOT NULL, id_cipher TEXT NOT NULL, id_hash TEXT NOT NULL,"
@@ -63,7 +63,7 @@ DDL = [
     " applied_on TEXT NOT NULL, reviewed_at TEXT, approved_at TEXT,"
     " payments TEXT NOT NULL, payment_count INTEGER NOT NULL, returned_count INTEGER NOT NULL,"
     " returned_fen BIGINT NOT NULL, last_returned_at TEXT,"
-    " version INTEGER NOT NULL, updated_at TEXT NOT NULL)",
+    " version INTEGER NOT NULL, updated_at TEXT NOT NULL)"),
     "CREATE INDEX IF NOT EXISTS {n}_rows_list ON {t}_rows (programme, period, case_id)",
     "CREATE INDEX IF NOT EXISTS {n}_rows_village ON {t}_rows (village, programme, period)",
     "CREATE INDEX IF NOT EXISTS {n}_rows_stage ON {t}_rows (stage, village)",
