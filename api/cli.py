@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli_audit import audit_cli
+from api.cli_relief import relief_cli
 from api.settings import Settings, prepare_postgres
 from ledger.accounts import local_operator
 from ledger.application import LedgerRuntime
@@ -25,6 +27,8 @@ accounts_cli = typer.Typer(help="Accounts, roles, scopes and tokens.", no_args_i
 areas_cli = typer.Typer(help="Area codes (统计用区划代码).", no_args_is_help=True)
 cli.add_typer(accounts_cli, name="accounts")
 cli.add_typer(areas_cli, name="areas")
+cli.add_typer(relief_cli, name="relief")
+cli.add_typer(audit_cli, name="audit")
 projections_cli = typer.Typer(help="Read models: run, rebuild, status.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
 console = Console()

@@ -449,3 +449,14 @@ class PersonalDataViewed(Aggregate):
     def __init__(self, case_id: UUID, purpose: str, actor: dict[str, Any]) -> None:
         self.case_id = case_id
         self.purpose = purpose
+
+
+class PersonalDataExported(Aggregate):
+    """A roster exported with clear personal data: who, which programme, period and area, why."""
+
+    @event("Exported")
+    def __init__(self, programme: str, period: str, area: str, purpose: str, actor: dict[str, Any]) -> None:
+        self.programme = programme
+        self.period = period
+        self.area = area
+        self.purpose = purpose

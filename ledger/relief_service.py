@@ -31,6 +31,7 @@ from ledger.personal import validate_card, validate_id_number, validate_phone
 from ledger.relief import (
     CaseClaim,
     FundSource,
+    PersonalDataExported,
     PersonalDataViewed,
     Programme,
     ReliefCase,
@@ -320,6 +321,15 @@ class ReliefService:
                                fields=[FieldProblem("purpose", "required", "why the unmasked data is needed")])
         self.app.save(PersonalDataViewed(case_id=c.id, purpose=purpose.strip()[:500], actor=actor.as_dict()))
         return c
+
+    def record_export(self, actor: Actor, programme: str, period: str, area: str, purpose: str) -> None:
+        """Before a roster is written with clear personal data: check the right, record the read."""
+        self._require(actor, FULL_VIEW_ROLES, area)
+        if not purpose.strip():
+            raise InvalidInput("须说明导出理由", "state why the unmasked roster is needed",
+                               fields=[FieldProblem("purpose", "required", "why the unmasked data is needed")])
+        self.app.save(PersonalDataExported(programme=programme, period=period, area=area,
+                                           purpose=purpose.strip()[:500], actor=actor.as_dict()))
 
     def may_see_full(self, actor: Actor) -> bool:
         """Roles that need the clear ID, phone and card numbers (to pay and to check them)."""

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from eventsourcing.utils import Environment
 
@@ -159,7 +159,7 @@ class SealStorage(ABC):
         return moment
 
     def _time_out(self, value: Any) -> datetime:
-        return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 class SQLiteSealStorage(SealStorage):
@@ -187,6 +187,9 @@ class SQLiteSealStorage(SealStorage):
             uri = self.ledger_path.resolve().as_uri() + "?mode=rw"  # never creates a file
             self._ledger = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None,
                                            check_same_thread=False)
+            # Text that is not UTF-8 (only a hand-made row can hold it) must still be read, and read
+            # back to the same bytes: surrogateescape is one-to-one.
+            self._ledger.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
         return self._ledger
 
     def _seal_conn(self) -> sqlite3.Connection:
@@ -309,10 +312,10 @@ class PostgresSealStorage(SealStorage):
 
         conn = self._connection()
         statements = [
-            f"CREATE TABLE IF NOT EXISTS {self.links} (position bigint PRIMARY KEY, seq bigint NOT NULL, "
-            "link text NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {self.checkpoints} (position bigint PRIMARY KEY, seq bigint NOT NULL, "
-            "digest text NOT NULL, created_at timestamptz NOT NULL)",
+            (f"CREATE TABLE IF NOT EXISTS {self.links} (position bigint PRIMARY KEY, seq bigint NOT NULL, "
+             "link text NOT NULL)"),
+            (f"CREATE TABLE IF NOT EXISTS {self.checkpoints} (position bigint PRIMARY KEY, seq bigint NOT NULL, "
+             "digest text NOT NULL, created_at timestamptz NOT NULL)"),
         ]
         for statement in statements:
             try:
@@ -341,6 +344,11 @@ class PostgresSealStorage(SealStorage):
     def executemany(self, cursor: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             cursor.executemany(self.sql(sql), rows)
+
+    def insert_links(self, cursor: Any, rows: Sequence[tuple[int, int, str]]) -> None:
+        with cursor.copy(f"COPY {self.links} (position, seq, link) FROM STDIN") as copy:  # ~3x executemany
+            for r in rows:
+                copy.write_row(r)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -482,7 +490,7 @@ class Sealer:
     def close(self) -> None:
         self.storage.close()
 
-    def __enter__(self) -> Sealer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,148 @@
+"""`relief-ledger audit …`: seal the event store, verify it, export digests for publication.
+
+    relief-ledger audit seal                      chain the new events; print the head checkpoint's line
+    relief-ledger audit verify [--digest X]       recompute the chain; exit 1 at the first tampered position
+    relief-ledger audit export-digest [OUT]       seal, then write the head digest line (stdout without OUT)
+
+A digest line (`relief-ledger seal v1 position=… digest=… at=…`) published
+outside the system (a notice, an e-mail to the upper level, a file kept
+elsewhere) lets `verify --digest` catch a rewrite of the events even when
+the seal's own tables were rewritten to match. `--digest` takes the line
+itself, or a file of such lines (one per publication; `export-digest
+--append` keeps one).
+
+Exit codes of verify: 0 intact, 1 tampered, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from ledger.seal import LINE_PREFIX, DigestFormatError, parse_digests
+from projections.seal import DEFAULT_BATCH, DEFAULT_INTERVAL, Sealer
+
+audit_cli = typer.Typer(help="The seal: hash-chain every stored event, verify it, export digests for publication.",
+                        no_args_is_help=True)
+err = Console(stderr=True)
+
+IntervalOption = Annotated[int, typer.Option(min=1, help="an interval checkpoint every N sealed events")]
+BatchOption = Annotated[int, typer.Option(min=1, help="events read and written per transaction")]
+
+
+def _base() -> Any:
+    # imported when a command runs: api.cli registers this sub-app, so a top-level import would be circular
+    from api import cli
+
+    return cli
+
+
+@contextmanager
+def _sealer(interval: int = DEFAULT_INTERVAL, batch: int = DEFAULT_BATCH) -> Iterator[tuple[Any, Sealer]]:
+    cli = _base()
+    with cli.open_runtime(cli.Settings()) as runtime, Sealer(runtime, interval=interval, batch=batch) as sealer:
+        yield runtime, sealer
+
+
+@contextmanager
+def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A transient progress bar on stderr (stdout stays clean for the digest line)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def _seal(runtime: Any, sealer: Sealer) -> Any:
+    head = sealer.head()
+    with _progress("sealing", max(runtime.position() - (head[0] if head else 0), 0)) as advance:
+        checkpoint = sealer.seal(advance)
+    err.print(f"{sealer.last_sealed} new events sealed; {checkpoint.count} in the chain, "
+              f"head at position {checkpoint.position}")
+    return checkpoint
+
+
+@audit_cli.command("seal")
+def seal(interval: IntervalOption = DEFAULT_INTERVAL, batch: BatchOption = DEFAULT_BATCH) -> None:
+    """Bring the chain up to date (only the new events) and print the head checkpoint's digest line."""
+    with _sealer(interval, batch) as (runtime, sealer):
+        checkpoint = _seal(runtime, sealer)
+    typer.echo(checkpoint.line)
+
+
+def _read_digests(value: str) -> str:
+    """`--digest`: a digest line, a file of digest lines, or - for stdin."""
+    if value.strip().startswith(LINE_PREFIX):
+        return value
+    if value == "-":
+        return sys.stdin.read()
+    path = Path(value)
+    if not path.is_file():
+        err.print(f"[red]--digest: {value!r} is neither a digest line ('{LINE_PREFIX} position=…') nor a file[/red]")
+        raise typer.Exit(code=2)
+    return path.read_text(encoding="utf-8")
+
+
+@audit_cli.command("verify")
+def verify(
+    digest: Annotated[str | None, typer.Option(
+        "--digest", help="a published digest line, or a file of them (- for stdin)")] = None,
+    batch: BatchOption = 5000,
+) -> None:
+    """Recompute the chain from the event store; report the first position where it no longer matches."""
+    text = _read_digests(digest) if digest is not None else None
+    if text is not None:
+        try:
+            parse_digests(text)
+        except DigestFormatError as exc:
+            err.print(f"[red]--digest: {exc}[/red]")
+            raise typer.Exit(code=2) from None
+    with _sealer(batch=batch) as (runtime, sealer), _progress("verifying", runtime.position()) as advance:
+        result = sealer.verify(text, progress=advance)
+    typer.echo(result.summary())
+    if not result.ok:
+        fields = [f"kind={result.kind}", f"checked={result.checked}"]
+        if result.first_bad_position is not None:
+            fields.insert(0, f"position={result.first_bad_position}")
+        if result.bounds is not None:
+            after, upto = result.bounds
+            fields.insert(0, f"after={after if after is not None else 'start'} upto={upto}")
+        typer.echo(" ".join(fields))
+        raise typer.Exit(code=1)
+
+
+@audit_cli.command("export-digest")
+def export_digest(
+    out: Annotated[Path | None, typer.Argument(dir_okay=False, help="file to write (default: stdout)")] = None,
+    append: Annotated[bool, typer.Option(help="add the line to OUT instead of replacing it (a publication log)")]
+    = False,
+    every: Annotated[bool, typer.Option("--all", help="every checkpoint's line, oldest first")] = False,
+    seal_first: Annotated[bool, typer.Option("--seal/--no-seal", help="seal the new events first")] = True,
+) -> None:
+    """Write the head checkpoint's digest line for publication outside the system."""
+    with _sealer() as (runtime, sealer):
+        if seal_first:
+            latest = _seal(runtime, sealer)
+        else:
+            latest = sealer.latest_checkpoint()
+            if latest is None:
+                err.print("[red]nothing sealed yet: run `relief-ledger audit seal` first[/red]")
+                raise typer.Exit(code=1)
+        lines = ([c.line for c in sealer.checkpoints()] if every else []) or [latest.line]
+    text = "\n".join(lines) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a" if append else "w", encoding="utf-8") as f:
+        f.write(text)
+    typer.echo(latest.line)
+    err.print(f"{len(lines)} digest line{'s' if len(lines) > 1 else ''} written to {out}")
