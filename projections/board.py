@@ -54,19 +54,29 @@ class BoardQueries(BatchingView):
         return DDL
 
     def apply(self, event: Any, tracking: Tracking) -> None:
+        """Fold the event into the process's state; the row is written once per batch (`flush`)."""
         with self.writing(tracking) as c:
             disaster_id = str(event.originator_id)
-            c.execute(self.sql("SELECT state FROM {t}_rows WHERE disaster_id = ?"), (disaster_id,))
-            row = c.fetchone()
-            state = ds.apply(json.loads(row["state"]) if row else None, event)
+            state = self._pending.get(disaster_id)
+            if state is None:
+                c.execute(self.sql("SELECT state FROM {t}_rows WHERE disaster_id = ?"), (disaster_id,))
+                row = c.fetchone()
+                state = json.loads(row["state"]) if row else None
+            self._pending[disaster_id] = ds.apply(state, event)
+
+    def flush(self, c: Any) -> None:
+        rows = []
+        for disaster_id, state in self._pending.items():
             latest = ds.latest_report(state)
-            c.execute(self.sql(UPSERT), (
+            rows.append((
                 disaster_id, state["county"], state["hazard"], state["subtype"], state["disaster_date"],
                 state["occurred_at"], ds.stage(state), state["response_level"],
                 latest["review"] if latest else None, latest["recorded_at"] if latest else None,
                 len(state["reports"]), json.dumps({k: str(v) for k, v in ds.totals(state).items()}),
                 json.dumps(state, ensure_ascii=False), state["version"], state["updated_at"],
             ))
+        if rows:
+            c.executemany(self.sql(UPSERT), rows)
 
     def find(self, f: BoardFilter, after: tuple[str, str] | None, limit: int) -> list[dict[str, Any]]:
         """Newest first, keyset-paginated on (disaster_date, disaster_id)."""

@@ -59,35 +59,48 @@ class StatisticsQueries(BatchingView):
         return DDL
 
     def apply(self, event: Any, tracking: Tracking) -> None:
+        """Fold the event into the process's state; rows are rewritten once per batch (`flush`)."""
         with self.writing(tracking) as c:
             disaster_id = str(event.originator_id)
-            c.execute(self.sql("SELECT state FROM {t}_state WHERE disaster_id = ?"), (disaster_id,))
-            row = c.fetchone()
-            state = ds.apply(json.loads(row["state"]) if row else None, event)
-            c.execute(
+            state = self._pending.get(disaster_id)
+            if state is None:
+                c.execute(self.sql("SELECT state FROM {t}_state WHERE disaster_id = ?"), (disaster_id,))
+                row = c.fetchone()
+                state = json.loads(row["state"]) if row else None
+            self._pending[disaster_id] = ds.apply(state, event)
+            if _changes_figures(event):
+                self._dirty.add(disaster_id)
+
+    def flush(self, c: Any) -> None:
+        if not self._pending:
+            return
+        c.executemany(
+            self.sql(
+                "INSERT INTO {t}_state (disaster_id, state) VALUES (?, ?)"
+                " ON CONFLICT (disaster_id) DO UPDATE SET state = excluded.state"
+            ),
+            [(d, json.dumps(s, ensure_ascii=False)) for d, s in self._pending.items()],
+        )
+        dirty = sorted(self._dirty)
+        if not dirty:
+            return
+        c.executemany(self.sql("DELETE FROM {t}_figures WHERE disaster_id = ?"), [(d,) for d in dirty])
+        rows = [
+            (disaster_id, township, state["county"], state["hazard"], state["subtype"], state["disaster_date"],
+             key, int(value * SCALE))
+            for disaster_id in dirty
+            for state in (self._pending[disaster_id],)
+            for township, figures in ds.township_figures(state).items()
+            for key, value in figures.items()
+        ]
+        if rows:
+            c.executemany(
                 self.sql(
-                    "INSERT INTO {t}_state (disaster_id, state) VALUES (?, ?)"
-                    " ON CONFLICT (disaster_id) DO UPDATE SET state = excluded.state"
+                    "INSERT INTO {t}_figures (disaster_id, township, county, hazard, subtype, disaster_date,"
+                    " indicator, hundredths) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 ),
-                (disaster_id, json.dumps(state, ensure_ascii=False)),
+                rows,
             )
-            if not _changes_figures(event):
-                return
-            c.execute(self.sql("DELETE FROM {t}_figures WHERE disaster_id = ?"), (disaster_id,))
-            rows = [
-                (disaster_id, township, state["county"], state["hazard"], state["subtype"], state["disaster_date"],
-                 key, int(value * SCALE))
-                for township, figures in ds.township_figures(state).items()
-                for key, value in figures.items()
-            ]
-            if rows:
-                c.executemany(
-                    self.sql(
-                        "INSERT INTO {t}_figures (disaster_id, township, county, hazard, subtype, disaster_date,"
-                        " indicator, hundredths) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    ),
-                    rows,
-                )
 
     def statistics(self, q: StatisticsQuery) -> StatisticsResult:
         child = CHILD_DIGITS.get(len(q.area), 9)

@@ -73,6 +73,14 @@ class BatchingView:
         with self.batch(tracking):
             yield self._cursor
 
+    def flush(self, c: Any) -> None:
+        """Write what the batch gathered in memory (each row once per batch), before commit."""
+
+    def discard(self) -> None:
+        """Forget what the batch gathered (after commit or rollback)."""
+        self._pending: dict[str, Any] = {}
+        self._dirty: set[str] = set()
+
     def insert_tracking(self, tracking: Tracking) -> None:  # events a projection ignores
         if self._cursor is not None:
             return  # the batch already records its last position
@@ -110,6 +118,7 @@ class SQLiteView(BatchingView, SQLiteTrackingRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self._cursor = None
+        self.discard()  # per-batch memory starts empty
 
     @property
     def table_prefix(self) -> str:
@@ -125,8 +134,10 @@ class SQLiteView(BatchingView, SQLiteTrackingRecorder):
             self._cursor = c
             try:
                 yield
+                self.flush(c)
             finally:
                 self._cursor = None
+                self.discard()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as c:
@@ -151,6 +162,7 @@ class PostgresView(BatchingView, PostgresTrackingRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self._cursor = None
+        self.discard()  # per-batch memory starts empty
         self._prefix = f'"{self.datastore.schema}".{self.tracking_table_name.removesuffix("_tracking")}'
         from psycopg.sql import SQL
 
@@ -168,8 +180,10 @@ class PostgresView(BatchingView, PostgresTrackingRecorder):
             self._cursor = c
             try:
                 yield
+                self.flush(c)
             finally:
                 self._cursor = None
+                self.discard()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as c:
