@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.graphql import graphql_router
-from api.routes import audit, disasters, reference, relief, relief_files
+from api.routes import accountability, audit, disasters, reference, relief, relief_files
 from api.settings import Settings
 from ledger.application import LedgerRuntime
 from projections.runner import ProjectionHost
@@ -57,6 +57,7 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
     app.include_router(relief.router)
     app.include_router(relief_files.router)
     app.include_router(audit.router)
+    app.include_router(accountability.router)
     app.include_router(reference.router)
     app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development"), prefix="/graphql",
                        include_in_schema=False)

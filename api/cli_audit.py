@@ -146,3 +146,134 @@ def export_digest(
         f.write(text)
     typer.echo(latest.line)
     err.print(f"{len(lines)} digest line{'s' if len(lines) > 1 else ''} written to {out}")
+
+
+@audit_cli.command("show")
+def show(
+    aggregate_id: Annotated[str, typer.Argument(metavar="ID", help="a disaster, relief case, fund or account id")],
+    as_known_at: Annotated[str, typer.Option(
+        "--as-known-at", help="the moment (recorded time), ISO 8601; without an offset, Beijing time")],
+    diff_from: Annotated[int | None, typer.Option(
+        "--diff-from", min=0, help="also each field changed after this version (0 = from the start) up to the latest")]
+    = None,
+) -> None:
+    """An aggregate as it had been recorded at a moment, the events recorded afterwards, and optionally the
+    field-by-field changes since a version (as the local operator: personal data masked)."""
+    import json
+    from datetime import datetime
+    from uuid import UUID
+
+    from rich.table import Table
+    from rich.text import Text
+
+    from api.presenters import OCCURRED_AT
+    from ledger.accounts import local_operator
+    from ledger.disasters import CHINA
+    from ledger.errors import DomainError
+
+    cli = _base()
+    try:
+        uuid = UUID(aggregate_id)
+    except ValueError:
+        raise typer.BadParameter(f"{aggregate_id!r} is not an id (a UUID)", param_hint="ID") from None
+    try:
+        at = datetime.fromisoformat(as_known_at.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{as_known_at!r} is not an ISO 8601 time", param_hint="--as-known-at") from None
+    at = at if at.tzinfo else at.replace(tzinfo=CHINA)
+
+    def when(moment: datetime) -> str:
+        return moment.astimezone(CHINA).isoformat(timespec="seconds")
+
+    def shown(value: Any) -> str:
+        if value is None:
+            return "—"
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+    def who(actor: Any) -> str:
+        actor = actor if isinstance(actor, dict) else {}
+        return f"{actor.get('username') or '?'} ({actor.get('unit') or '?'})"
+
+    console, operator = cli.console, local_operator()
+    with cli.open_runtime(cli.Settings()) as runtime:
+        try:
+            known = runtime.audit.as_known_at(operator, uuid, at)
+            changes = runtime.audit.diff(operator, uuid, diff_from, None) if diff_from is not None else None
+        except DomainError as exc:
+            cli._fail(exc)
+    console.print(Text(f"{uuid} as known at {when(at)}: version {known.version}"), soft_wrap=True)
+    if known.state:
+        table = Table("field", "value")
+        for field, value in known.state.items():
+            table.add_row(Text(field), Text(shown(value)))
+        console.print(table)
+    else:
+        console.print("nothing had been recorded yet")
+    console.print(Text(f"recorded after {when(at)}: {len(known.recorded_after)} "
+                       f"event{'' if len(known.recorded_after) == 1 else 's'}"), soft_wrap=True)
+    if known.recorded_after:
+        events = Table("version", "event", "recorded at", "by", "occurred at")
+        for e in known.recorded_after:
+            occurred = getattr(e, OCCURRED_AT.get(type(e).__name__, ""), None)
+            events.add_row(str(e.originator_version), Text(type(e).__name__), when(e.timestamp),
+                           Text(who(getattr(e, "actor", None))), when(occurred) if isinstance(occurred, datetime) else "")
+        console.print(events)
+    if changes is None:
+        return
+    console.print(Text(f"changes after version {diff_from}: {len(changes)}"), soft_wrap=True)
+    version = None
+    for c in changes:
+        if c.version != version:
+            version = c.version
+            console.print(Text(f"  v{c.version} {c.event}  {when(c.recorded_at)}  by {c.actor or '?'} "
+                               f"({c.unit or '?'})"), soft_wrap=True)
+            if c.reason:
+                console.print(Text(f"      reason: {c.reason}"), soft_wrap=True)
+        console.print(Text(f"      {c.field}: {shown(c.old)} → {shown(c.new)}"), soft_wrap=True)
+
+
+@audit_cli.command("report")
+def report(
+    out: Annotated[Path, typer.Argument(dir_okay=False, help="file to write (.xlsx or .jsonl)")],
+    area: Annotated[str, typer.Option("--area", help="a province (2), city (4) or county (6 digits) code")],
+    date_from: Annotated[str, typer.Option("--from", help="first recorded date, YYYY-MM-DD (Beijing), inclusive")],
+    date_to: Annotated[str, typer.Option("--to", help="last recorded date, YYYY-MM-DD (Beijing), inclusive")],
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="xlsx or jsonl (default: from OUT's suffix, else xlsx)")] = None,
+) -> None:
+    """The accountability report (问责报告) of an area and a period, sealed first; prints the seal's digest line.
+
+    Acts as the local operator (any area). Reads only: the one write is the seal's own tables."""
+    from datetime import date
+
+    from api import accountability_export as export
+    from ledger.errors import DomainError
+
+    kind = fmt or ("jsonl" if out.suffix.lower() in (".jsonl", ".ndjson") else "xlsx")
+    if kind not in ("xlsx", "jsonl"):
+        err.print(f"[red]--format: {fmt!r} is not xlsx or jsonl[/red]")
+        raise typer.Exit(code=2)
+    try:
+        first, last = date.fromisoformat(date_from), date.fromisoformat(date_to)
+    except ValueError as exc:
+        err.print(f"[red]--from / --to: {exc} (YYYY-MM-DD)[/red]")
+        raise typer.Exit(code=2) from None
+    cli = _base()
+    with cli.open_runtime(cli.Settings()) as runtime:
+        try:
+            result = export.sealed_report(runtime, area, first, last)
+        except DomainError as exc:
+            cli._fail(exc)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(out.name + ".partial")
+        try:
+            with partial.open("wb") as f:
+                (export.to_xlsx if kind == "xlsx" else export.to_jsonl)(result, f, result.seal)
+            partial.replace(out)
+        finally:
+            partial.unlink(missing_ok=True)
+    counts = ", ".join(f"{key} {n}" for key, n in result.counts().items())
+    err.print(f"{result.area_name} ({result.area}) {first} — {last}, position {result.position}: {counts}")
+    err.print(f"written to {out}")
+    for line in result.seal:
+        typer.echo(line)

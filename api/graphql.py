@@ -501,10 +501,11 @@ _EXTENSIONS: list[Any] = [
 ]
 
 
+from api.graphql_audit import AuditQuery  # noqa: E402 — it uses this module's helpers
 from api.graphql_relief import RELIEF_SCALARS, ReliefQuery  # noqa: E402 — it uses this module's helpers
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, ReliefQuery)),
+    query=merge_types("Query", (Query, ReliefQuery, AuditQuery)),
     config=StrawberryConfig(scalar_map=RELIEF_SCALARS),  # money as 64-bit integers of fen
     extensions=_EXTENSIONS,
 )

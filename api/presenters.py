@@ -15,6 +15,7 @@ from ledger.actors import Actor
 from ledger.application import LedgerRuntime
 from ledger.commands import CommandResult
 from ledger.disaster import Disaster
+from ledger.audit import scrub
 from ledger.disasters import visible_to
 
 # Event attributes that describe the world's time, by event type.
@@ -82,7 +83,7 @@ def history_out(actor: Actor, events: list[Any]) -> list[dict[str, Any]]:
     out = []
     for e in events:
         name = type(e).__name__
-        payload = {k: v for k, v in e.__dict__.items() if k not in BOOKKEEPING}
+        payload = scrub({k: v for k, v in e.__dict__.items() if k not in BOOKKEEPING})
         if isinstance(payload.get("figures"), dict):
             payload["figures"] = visible_to(actor, payload["figures"])
         if isinstance(payload.get("jumps"), list):

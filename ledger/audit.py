@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     from ledger.application import LedgerRuntime
 
 MASKS = {"id_number": mask_id, "phone": mask_phone, "card_number": mask_card}
-HIDDEN = {"id_hash", "tokens"}  # never shown, even to auditors
+HIDDEN = {"id_hash", "tokens", "token_hash"}  # never shown, even to auditors
+
+
+def scrub(payload: dict[str, Any]) -> dict[str, Any]:
+    """An event's payload fit to show: personal data masked, hashes left out."""
+    return {k: (MASKS[k](v) if k in MASKS and isinstance(v, str) else v)
+            for k, v in payload.items() if k not in HIDDEN}
 
 
 @dataclass(frozen=True)
@@ -113,14 +119,16 @@ class AuditService:
     def as_known_at(self, actor: Actor, aggregate_id: UUID, at: datetime) -> KnownAt:
         """The state from the events recorded at or before `at`, and the events recorded after."""
         events = self.events(actor, aggregate_id)
-        known = [e for e in events if e.timestamp <= at]
+        # The prefix recorded by T (a later clock step backwards must not skip a version).
+        count = next((i for i, e in enumerate(events) if e.timestamp > at), len(events))
+        known = events[:count]
         aggregate = None
         for e in known:
             aggregate = e.mutate(aggregate)
         return KnownAt(
             version=known[-1].originator_version if known else 0,
             state=self._visible(actor, flatten(aggregate, masked=not self._full_view(actor))),
-            recorded_after=[e for e in events if e.timestamp > at],
+            recorded_after=events[count:],
         )
 
     def diff(self, actor: Actor, aggregate_id: UUID, from_version: int, to_version: int | None) -> list[Change]:
@@ -162,7 +170,8 @@ class AuditService:
                 if not k.startswith("figures.") or actor.covers(k.split(".")[1])}
 
     def _full_view(self, actor: Actor) -> bool:
-        return actor.role in (Role.COUNTY, Role.RELIEF_OFFICER)
+        """Audit reads are always masked: clear personal data only through a recorded reveal."""
+        return False
 
     def _require_reader(self, actor: Actor, aggregate_id: UUID) -> None:
         """Scope by what the aggregate is about; accounts are for auditors and admins."""

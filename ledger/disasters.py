@@ -205,8 +205,14 @@ class DisasterService:
             d = self._load(disaster_id_)
             check_version(d, expected_version)
             actors.require_upper_level(actor, d.county)
+            moved = occurred_at
+            if moved is None and disaster_date is not None and disaster_date != d.disaster_date:
+                # A corrected date moves the start time with it (same Beijing time of day), so the
+                # deadlines and the date never disagree.
+                local = d.occurred_at.astimezone(CHINA)
+                moved = datetime.combine(disaster_date, local.timetz())
             d.correct(
-                disaster_date=disaster_date, occurred_at=occurred_at,
+                disaster_date=disaster_date, occurred_at=moved,
                 hazard=correction.hazard, subtype=correction.subtype,
                 text=correction.text, reason=correction.reason, actor=actor.as_dict(),
             )
