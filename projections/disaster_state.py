@@ -66,11 +66,19 @@ def apply(state: dict[str, Any] | None, event: Any) -> dict[str, Any]:
             "filed_by": event.actor,
             "phoned_at": _iso(getattr(event, "phoned_at", None)),
         })
+        # The figures that count, kept up to date as reports arrive (a return recomputes them),
+        # so a long process is not folded from its first report on every read.
+        current = state.setdefault("current", {})
+        for township, figures in event.figures.items():
+            current.setdefault(township, {}).update(figures)
+        state["counted_kind"] = KIND[type(event)]
     elif isinstance(event, (Disaster.ReportAccepted, Disaster.ReportReturned)):
         report = state["reports"][event.number - 1]
         report["review"] = "accepted" if isinstance(event, Disaster.ReportAccepted) else "returned"
         report["reviewed_at"] = _iso(event.timestamp)
         report["reviewed_by"] = event.actor
+        if report["review"] == "returned":
+            _recount(state)
     elif isinstance(event, Disaster.Corrected):
         for name in ("disaster_date", "hazard", "subtype", "text", "occurred_at"):
             value = getattr(event, name, None)
@@ -98,22 +106,33 @@ def counted_reports(state: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in state["reports"] if r["review"] != "returned"]
 
 
+def _recount(state: dict[str, Any]) -> None:
+    """Fold the reports that still count (after a return)."""
+    current: dict[str, dict[str, str]] = {}
+    counted = counted_reports(state)
+    for report in counted:
+        for township, figures in report["figures"].items():
+            current.setdefault(township, {}).update(figures)
+    state["current"] = current
+    state["counted_kind"] = counted[-1]["kind"] if counted else None
+
+
 def stage(state: dict[str, Any]) -> str:
     if state["retracted"]:
         return "retracted"
-    counted = counted_reports(state)
-    return STAGE_OF_KIND[counted[-1]["kind"]] if counted else "initial"
+    if "current" not in state:
+        _recount(state)  # a state kept before the running fold existed
+    kind = state["counted_kind"]
+    return STAGE_OF_KIND[kind] if kind else "initial"
 
 
 def township_figures(state: dict[str, Any]) -> dict[str, dict[str, Decimal]]:
     """Per township, the figures that count (empty for a retracted process)."""
     if state["retracted"]:
         return {}
-    current: dict[str, dict[str, Decimal]] = {}
-    for report in counted_reports(state):
-        for township, figures in report["figures"].items():
-            current.setdefault(township, {}).update({k: Decimal(v) for k, v in figures.items()})
-    return current
+    if "current" not in state:
+        _recount(state)
+    return {t: {k: Decimal(v) for k, v in f.items()} for t, f in state["current"].items()}
 
 
 def totals(state: dict[str, Any]) -> dict[str, Decimal]:
