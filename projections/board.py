@@ -56,13 +56,7 @@ class BoardQueries(BatchingView):
     def apply(self, event: Any, tracking: Tracking) -> None:
         """Fold the event into the process's state; the row is written once per batch (`flush`)."""
         with self.writing(tracking) as c:
-            disaster_id = str(event.originator_id)
-            state = self._pending.get(disaster_id)
-            if state is None:
-                c.execute(self.sql("SELECT state FROM {t}_rows WHERE disaster_id = ?"), (disaster_id,))
-                row = c.fetchone()
-                state = json.loads(row["state"]) if row else None
-            self._pending[disaster_id] = ds.apply(state, event)
+            ds.fold_into(self, c, "SELECT state FROM {t}_rows WHERE disaster_id = ?", event)
 
     def flush(self, c: Any) -> None:
         rows = []

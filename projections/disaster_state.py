@@ -9,6 +9,7 @@ nowhere.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -141,6 +142,17 @@ def totals(state: dict[str, Any]) -> dict[str, Decimal]:
         for key, value in figures.items():
             out[key] = out.get(key, Decimal(0)) + value
     return out
+
+
+def fold_into(view: Any, c: Any, select_state_sql: str, event: Any) -> None:
+    """Fold a disaster event into the view's per-batch state of its process (read once per batch)."""
+    disaster_id = str(event.originator_id)
+    state = view._pending.get(disaster_id)  # noqa: SLF001 — the view's per-batch memory
+    if state is None:
+        c.execute(view.sql(select_state_sql), (disaster_id,))
+        row = c.fetchone()
+        state = json.loads(row["state"]) if row else None
+    view._pending[disaster_id] = apply(state, event)  # noqa: SLF001
 
 
 def latest_report(state: dict[str, Any]) -> dict[str, Any] | None:

@@ -61,15 +61,9 @@ class StatisticsQueries(BatchingView):
     def apply(self, event: Any, tracking: Tracking) -> None:
         """Fold the event into the process's state; rows are rewritten once per batch (`flush`)."""
         with self.writing(tracking) as c:
-            disaster_id = str(event.originator_id)
-            state = self._pending.get(disaster_id)
-            if state is None:
-                c.execute(self.sql("SELECT state FROM {t}_state WHERE disaster_id = ?"), (disaster_id,))
-                row = c.fetchone()
-                state = json.loads(row["state"]) if row else None
-            self._pending[disaster_id] = ds.apply(state, event)
+            ds.fold_into(self, c, "SELECT state FROM {t}_state WHERE disaster_id = ?", event)
             if _changes_figures(event):
-                self._dirty.add(disaster_id)
+                self._dirty.add(str(event.originator_id))
 
     def flush(self, c: Any) -> None:
         if not self._pending:

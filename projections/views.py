@@ -27,20 +27,32 @@ class BatchingView:
     placeholder: str  # "?" on SQLite, "%s" on PostgreSQL
     _cursor: Any = None
 
+    own_tables: tuple[str, ...] = ()
+
     def view_tables(self) -> list[str]:
         """The view's own tables (emptied by a rebuild), fully qualified."""
-        raise NotImplementedError
+        return [self.sql(t) for t in self.own_tables]
 
     def table_ddl(self) -> list[str]:
         """CREATE TABLE / INDEX statements, with {t} standing for the table-name prefix."""
-        raise NotImplementedError
+        return []
+
+    tracking_table: str  # the library's tracking table, qualified
 
     @contextmanager
     def batch(self, last: Tracking, previous: int | None = None) -> Iterator[None]:
         """One transaction for a batch ending at `last`. With `previous` (the position the
         batch starts after) the position moves only from exactly there, so two followers
         that read the same position cannot both apply the batch."""
-        raise NotImplementedError
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            self._advance(c, last, previous, self.tracking_table)  # the first statement is a write
+            self._cursor = c
+            try:
+                yield
+                self.flush(c)
+            finally:
+                self._cursor = None
+                self.discard()
 
     def _advance(self, c: Any, last: Tracking, previous: int | None, table: str) -> None:
         if previous is None:
@@ -88,7 +100,9 @@ class BatchingView:
             pass
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+            c.execute(self.sql(sql), tuple(params))
+            return [dict(row) for row in c.fetchall()]
 
     def close(self) -> None:
         """Close the view's connection pool."""
@@ -96,7 +110,10 @@ class BatchingView:
 
     def reset(self, application_name: str) -> None:
         """Empty the view and forget its position (for a rebuild), in one transaction."""
-        raise NotImplementedError
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            c.execute(self.sql(f"DELETE FROM {self.tracking_table} WHERE application_name = ?"), (application_name,))
+            for table in self.view_tables():
+                c.execute(f"DELETE FROM {table}")
 
     def sql(self, statement: str) -> str:
         """Write statements with {t} for the (qualified) table prefix, {n} for the bare
@@ -107,13 +124,12 @@ class BatchingView:
             .replace("?", self.placeholder)
         )
 
-    @property
-    def table_prefix(self) -> str:
-        raise NotImplementedError
+    table_prefix: str  # the view's table-name prefix (qualified by schema on PostgreSQL)
 
 
 class SQLiteView(BatchingView, SQLiteTrackingRecorder):
     placeholder = "?"
+    tracking_table = "tracking"
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -127,34 +143,6 @@ class SQLiteView(BatchingView, SQLiteTrackingRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *(self.sql(s) for s in self.table_ddl())]
 
-    @contextmanager
-    def batch(self, last: Tracking, previous: int | None = None) -> Iterator[None]:
-        with self.datastore.transaction(commit=True) as c:
-            self._advance(c, last, previous, "tracking")  # the first statement is a write
-            self._cursor = c
-            try:
-                yield
-                self.flush(c)
-            finally:
-                self._cursor = None
-                self.discard()
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(self.sql(sql), tuple(params))
-            return [dict(row) for row in c.fetchall()]
-
-    def view_tables(self) -> list[str]:
-        return [self.sql(t) for t in self.own_tables]
-
-    def reset(self, application_name: str) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
-            for table in self.view_tables():
-                c.execute(f"DELETE FROM {table}")
-
-    own_tables: tuple[str, ...] = ()
-
 
 class PostgresView(BatchingView, PostgresTrackingRecorder):
     placeholder = "%s"
@@ -164,6 +152,7 @@ class PostgresView(BatchingView, PostgresTrackingRecorder):
         self._cursor = None
         self.discard()  # per-batch memory starts empty
         self._prefix = f'"{self.datastore.schema}".{self.tracking_table_name.removesuffix("_tracking")}'
+        self.tracking_table = f'"{self.datastore.schema}".{self.tracking_table_name}'
         from psycopg.sql import SQL
 
         self.sql_create_statements.extend(SQL(self.sql(s)) for s in self.table_ddl())  # type: ignore[arg-type]
@@ -171,35 +160,3 @@ class PostgresView(BatchingView, PostgresTrackingRecorder):
     @property
     def table_prefix(self) -> str:
         return self._prefix
-
-    @contextmanager
-    def batch(self, last: Tracking, previous: int | None = None) -> Iterator[None]:
-        with self.datastore.transaction(commit=True) as c:
-            table = f'"{self.datastore.schema}".{self.tracking_table_name}'
-            self._advance(c, last, previous, table)
-            self._cursor = c
-            try:
-                yield
-                self.flush(c)
-            finally:
-                self._cursor = None
-                self.discard()
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(self.sql(sql), tuple(params))  # type: ignore[arg-type]
-            return [dict(row) for row in c.fetchall()]
-
-    def view_tables(self) -> list[str]:
-        return [self.sql(t) for t in self.own_tables]
-
-    def reset(self, application_name: str) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                f'DELETE FROM "{self.datastore.schema}".{self.tracking_table_name} WHERE application_name = %s',  # type: ignore[arg-type]
-                (application_name,),
-            )
-            for table in self.view_tables():
-                c.execute(f"DELETE FROM {table}")  # type: ignore[arg-type]
-
-    own_tables: tuple[str, ...] = ()
