@@ -26,13 +26,13 @@ import typer
 from rich.console import Console
 
 from ledger.seal import LINE_PREFIX, DigestFormatError, parse_digests
-from projections.seal import DEFAULT_BATCH, DEFAULT_INTERVAL, Sealer
+from projections.seal import DEFAULT_BATCH, Sealer
 
 audit_cli = typer.Typer(help="The seal: hash-chain every stored event, verify it, export digests for publication.",
                         no_args_is_help=True)
 err = Console(stderr=True)
 
-IntervalOption = Annotated[int, typer.Option(min=1, help="an interval checkpoint every N sealed events")]
+IntervalOption = Annotated[int | None, typer.Option(min=1, help="a checkpoint every N sealed events (default: RELIEF_SEAL_INTERVAL, 1000)")]
 BatchOption = Annotated[int, typer.Option(min=1, help="events read and written per transaction")]
 
 
@@ -44,7 +44,7 @@ def _base() -> Any:
 
 
 @contextmanager
-def _sealer(interval: int = DEFAULT_INTERVAL, batch: int = DEFAULT_BATCH) -> Iterator[tuple[Any, Sealer]]:
+def _sealer(interval: int | None = None, batch: int = DEFAULT_BATCH) -> Iterator[tuple[Any, Sealer]]:
     cli = _base()
     with cli.open_runtime(cli.Settings()) as runtime, Sealer(runtime, interval=interval, batch=batch) as sealer:
         yield runtime, sealer
@@ -71,7 +71,7 @@ def _seal(runtime: Any, sealer: Sealer) -> Any:
 
 
 @audit_cli.command("seal")
-def seal(interval: IntervalOption = DEFAULT_INTERVAL, batch: BatchOption = DEFAULT_BATCH) -> None:
+def seal(interval: IntervalOption = None, batch: BatchOption = DEFAULT_BATCH) -> None:
     """Bring the chain up to date (only the new events) and print the head checkpoint's digest line."""
     with _sealer(interval, batch) as (runtime, sealer):
         checkpoint = _seal(runtime, sealer)

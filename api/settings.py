@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     pii_key: SecretStr | None = None
     """base64 of 32 bytes: keyed hashes and field encryption of personal data; required in production."""
     relief_rules_file: Path | None = None
+    seal_interval: int = 1000
+    """A seal checkpoint (a digest for publication) every this many sealed events."""
     rules_file: Path | None = None
     hazards_file: Path | None = None
     indicators_file: Path | None = None
@@ -86,6 +88,7 @@ class Settings(BaseSettings):
             indicators_file=self.indicators_file,
             deadlines_file=self.deadlines_file,
             relief_rules_file=self.relief_rules_file,
+            seal_interval=self.seal_interval,
             pii_key=pii_key,
         )
 

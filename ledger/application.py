@@ -76,6 +76,8 @@ class LedgerConfig:
     indicators_file: Path | None = None
     deadlines_file: Path | None = None
     relief_rules_file: Path | None = None
+    seal_interval: int = 1000
+    """A seal checkpoint every this many sealed events."""
     pii_key: bytes = b""
     """32 bytes for keyed hashes and field encryption of personal data (derived from the pepper if empty)."""
     clock: Callable[[], datetime] = field(default=utc_now)

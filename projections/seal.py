@@ -376,8 +376,10 @@ class Sealer:
     `Sealer(runtime)` or `Sealer(app, env)`, where env is the eventsourcing persistence env
     (for a runtime: `runtime.config.persistence`). Use it as a context manager, or `close()` it."""
 
-    def __init__(self, runtime_or_app: Any, env: dict[str, str] | None = None, *, interval: int = DEFAULT_INTERVAL,
+    def __init__(self, runtime_or_app: Any, env: dict[str, str] | None = None, *, interval: int | None = None,
                  batch: int = DEFAULT_BATCH, clock: Callable[[], datetime] | None = None) -> None:
+        if interval is None:  # the configured checkpoint interval (RELIEF_SEAL_INTERVAL)
+            interval = getattr(getattr(runtime_or_app, "config", None), "seal_interval", DEFAULT_INTERVAL)
         if interval < 1 or batch < 1:
             raise ValueError("interval and batch must be at least 1")
         app = getattr(runtime_or_app, "app", runtime_or_app)
