@@ -98,8 +98,9 @@ class StatisticsQueries(BatchingView):
 
     def statistics(self, q: StatisticsQuery) -> StatisticsResult:
         child = CHILD_DIGITS.get(len(q.area), 9)
-        where = ["township LIKE ?", "disaster_date >= ?", "disaster_date <= ?"]
-        params: list[Any] = [q.area + "%", q.date_from, q.date_to]
+        # A range on the 9-digit township code (not LIKE), so the index serves every backend and collation.
+        where = ["township BETWEEN ? AND ?", "disaster_date >= ?", "disaster_date <= ?"]
+        params: list[Any] = [q.area.ljust(9, "0"), q.area.ljust(9, "9"), q.date_from, q.date_to]
         if q.hazard:
             where.append("hazard = ?")
             params.append(q.hazard)
