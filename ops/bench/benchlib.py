@@ -155,6 +155,10 @@ def code_fingerprint() -> str:
     return f"{digest.hexdigest()[:12]} (newest file {stamp})"
 
 
+#: The product code as it was when this benchmark started (the scripts import it right after this module).
+CODE_AT_START = code_fingerprint()
+
+
 def close_view(view: Any) -> None:
     """Release a projection view's connections (older views had no close() of their own)."""
     close = getattr(view, "close", None)

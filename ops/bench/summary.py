@@ -1,6 +1,6 @@
 """One table of the figures the last runs left in ops/bench/var/<backend>/bench-dataset.json.
 
-    .venv/bin/python ops/bench/summary.py [sqlite] [postgres]
+    .venv/bin/python ops/bench/summary.py [--data DIR] [sqlite] [postgres]
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from rich.table import Table
 
 
 def main(argv: list[str]) -> int:
+    root = benchlib.DEFAULT_VAR
+    if argv[:1] == ["--data"]:
+        root, argv = Path(argv[1]), argv[2:]
     backends = argv or ["sqlite", "postgres"]
-    infos = {b: benchlib.read_json(benchlib.DEFAULT_VAR / b / benchlib.INFO_FILE) for b in backends}
+    infos = {b: benchlib.read_json(root / b / benchlib.INFO_FILE) for b in backends}
     table = Table(title="relief-ledger benchmarks (last run per backend)", header_style="bold")
     table.add_column("figure")
     for b in backends:
