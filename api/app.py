@@ -1,4 +1,4 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: every concept's REST router and the GraphQL schema, mounted here."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from api import errors
-from api.graphql import graphql_router
-from api.routes import accountability, audit, disasters, reference, relief, relief_files
+from api.graphql.schema import graphql_router
+from api.rest import accountability, audit, disasters, reference, relief, relief_files
 from api.settings import Settings
-from ledger.application import LedgerRuntime
+from ledger.runtime import LedgerRuntime
 from projections.runner import ProjectionHost
 
 DESCRIPTION = """
@@ -53,12 +53,8 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
     )
     app.state.runtime = runtime
     errors.install(app)
-    app.include_router(disasters.router)
-    app.include_router(relief.router)
-    app.include_router(relief_files.router)
-    app.include_router(audit.router)
-    app.include_router(accountability.router)
-    app.include_router(reference.router)
+    for module in (disasters, relief, relief_files, audit, accountability, reference):
+        app.include_router(module.router)
     app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development"), prefix="/graphql",
                        include_in_schema=False)
     app.state.projections = host

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ledger.accounts import local_operator
-from ledger.application import LedgerRuntime
-from ledger.disasters import FiguresReport, InitialReport, ResponseChange
-from ledger.errors import Conflict
+from ledger.accounts.service import local_operator
+from ledger.disasters.service import FiguresReport, InitialReport, ResponseChange
+from ledger.runtime import LedgerRuntime
+from ledger.store.errors import Conflict
 
 CHINA = ZoneInfo("Asia/Shanghai")
 

@@ -10,11 +10,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 
-from ledger.actors import Actor
-from ledger.application import LedgerRuntime
-from ledger.commands import IdempotencyKey
-from ledger.errors import FieldProblem, InvalidInput
-
+from ledger.runtime import LedgerRuntime
+from ledger.store.actors import Actor
+from ledger.store.commands import IdempotencyKey
+from ledger.store.errors import FieldProblem, InvalidInput
 
 IF_MATCH = re.compile(r'^(?:W/)?("?)(\d{1,12})\1$')
 

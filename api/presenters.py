@@ -11,12 +11,12 @@ from uuid import UUID
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from ledger.actors import Actor
-from ledger.application import LedgerRuntime
-from ledger.commands import CommandResult
-from ledger.disaster import Disaster
-from ledger.audit import scrub
-from ledger.disasters import visible_to
+from ledger.audit.replay import scrub
+from ledger.disasters.aggregate import Disaster
+from ledger.disasters.service import visible_to
+from ledger.runtime import LedgerRuntime
+from ledger.store.actors import Actor
+from ledger.store.commands import CommandResult
 
 # Event attributes that describe the world's time, by event type.
 OCCURRED_AT = {

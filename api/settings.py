@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger.application import LedgerConfig
+from ledger.runtime import LedgerConfig
 
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ledger.areas import AreaCode, _cpca  # noqa: E402
+from ledger.reference.codes import AreaCode
+from ledger.reference.cpca import _cpca
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "areas"
 DEFAULT_OUT = ROOT / "ledger" / "data" / "areas-seed.csv"

@@ -32,33 +32,13 @@ from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import Environment
 
-from projections.board import BoardProjection
-from projections.funds import FundsProjection
-from projections.roster import RosterProjection
-from projections.statistics import StatisticsProjection
+from projections.registry import PROJECTIONS
+from projections.views import is_postgres, view_env
 
 log = logging.getLogger("relief_ledger.projections")
 
-PROJECTIONS: dict[str, type[Projection[Any]]] = {
-    p.name: p for p in (BoardProjection, StatisticsProjection, RosterProjection, FundsProjection)
-}
+
 BATCH = 500
-
-
-def is_postgres(env: dict[str, str]) -> bool:
-    return env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
-
-
-def view_env(env: dict[str, str], name: str, data_dir: Path | None) -> dict[str, str]:
-    """The env a projection's view is built from."""
-    out = {k: v for k, v in env.items() if not k.startswith(("CIPHER_", "COMPRESSOR_"))}
-    if is_postgres(env):
-        out["POSTGRES_POOL_SIZE"] = "1"
-        out["POSTGRES_MAX_OVERFLOW"] = "4"
-    else:
-        ledger_file = Path(env["SQLITE_DBNAME"])
-        out["SQLITE_DBNAME"] = str(ledger_file.with_name(f"{ledger_file.stem}.{name}{ledger_file.suffix or '.sqlite'}"))
-    return out
 
 
 def open_projection(projection_class: type[Projection[Any]], env: dict[str, str], data_dir: Path | None = None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -160,3 +161,19 @@ class PostgresView(BatchingView, PostgresTrackingRecorder):
     @property
     def table_prefix(self) -> str:
         return self._prefix
+
+
+def is_postgres(env: dict[str, str]) -> bool:
+    return env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+
+
+def view_env(env: dict[str, str], name: str, data_dir: Path | None) -> dict[str, str]:
+    """The env a projection's view is built from."""
+    out = {k: v for k, v in env.items() if not k.startswith(("CIPHER_", "COMPRESSOR_"))}
+    if is_postgres(env):
+        out["POSTGRES_POOL_SIZE"] = "1"
+        out["POSTGRES_MAX_OVERFLOW"] = "4"
+    else:
+        ledger_file = Path(env["SQLITE_DBNAME"])
+        out["SQLITE_DBNAME"] = str(ledger_file.with_name(f"{ledger_file.stem}.{name}{ledger_file.suffix or '.sqlite'}"))
+    return out

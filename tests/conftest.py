@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from api.settings import CIPHER_TOPIC, postgres_env, prepare_postgres
-from ledger.accounts import local_operator
-from ledger.application import LedgerConfig, LedgerRuntime
-from ledger.areas import AreaTable
+from ledger.accounts.service import local_operator
+from ledger.reference.areas import AreaTable
+from ledger.runtime import LedgerConfig, LedgerRuntime
 
 PG_SERVER_URL = os.environ.get("RELIEF_TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = os.environ.get("RELIEF_TEST_PG_DATABASE", "relief_test")

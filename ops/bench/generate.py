@@ -62,11 +62,14 @@ import benchlib
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 from benchlib import console
 
-from ledger.account import Account, account_id
-from ledger.accounts import local_operator
-from ledger.application import LedgerRuntime
-from ledger.areas import AreaTable, import_areas
-from ledger.disaster import Disaster, KeyClaim, ReportPolicy, ResponseAction
+from ledger.accounts.aggregate import Account, account_id
+from ledger.accounts.service import local_operator
+from ledger.runtime import LedgerRuntime
+from ledger.reference.area_files import import_areas
+from ledger.reference.areas import AreaTable
+from ledger.disasters.aggregate import Disaster, ResponseAction
+from ledger.disasters.keys import KeyClaim
+from ledger.disasters.rules import ReportPolicy
 
 BEIJING = timezone(timedelta(hours=8))
 HOUR = 3600.0

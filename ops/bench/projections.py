@@ -39,9 +39,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 from benchlib import console
 from rich.table import Table
 
-from ledger.application import LedgerRuntime
-from ledger.areas import AreaTable
-from projections.runner import PROJECTIONS, Follower, open_projection
+from ledger.runtime import LedgerRuntime
+from ledger.reference.areas import AreaTable
+from projections.registry import PROJECTIONS
+from projections.runner import Follower, open_projection
 
 READ_BATCH = 500
 
@@ -114,7 +115,7 @@ def verify(runtime: Any, env: dict[str, str], data_dir: Path, sample: int, seed:
     import random
     from decimal import Decimal
 
-    from ledger.disaster import Stage
+    from ledger.disasters.aggregate import Stage
 
     board = open_projection(PROJECTIONS["board"], env, data_dir).view if "board" in PROJECTIONS else None
     stats = open_projection(PROJECTIONS["statistics"], env, data_dir).view if "statistics" in PROJECTIONS else None

@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=.venv/bin/python
 [ -x "$PY" ] || python3 -m venv .venv
-if ! "$PY" -c "import httpx, ledger.disaster, api.app" 2>/dev/null; then
+if ! "$PY" -c "import httpx, ledger.runtime, api.app" 2>/dev/null; then
   "$PY" -m pip install --quiet --disable-pip-version-check -e '.[test]'
 fi
 BACKENDS="${BACKENDS:-sqlite postgres}"

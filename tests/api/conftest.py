@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ledger.application import LedgerRuntime
+from ledger.runtime import LedgerRuntime
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
-from ledger.accounts import local_operator
-from ledger.application import LedgerRuntime
+from ledger.accounts.service import local_operator
+from ledger.runtime import LedgerRuntime
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

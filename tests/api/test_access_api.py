@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from ledger.accounts import local_operator
+from ledger.accounts.service import local_operator
 
 COUNTY = "320921"  # 响水县
 XIANGSHUI = "320921100"  # 响水镇

@@ -17,15 +17,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from api.rest import accountability
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from api.accountability_export import check_jsonl
 from api.app import create_app
-from api.routes import accountability
-from ledger.accountability import SECTION_KEYS, SECTIONS
-from ledger.seal import parse_digest
-from projections.seal import Sealer
+from api.files.accountability import check_jsonl
+from ledger.audit.accountability_sections import SECTION_KEYS, SECTIONS
+from ledger.audit.seal import parse_digest
+from projections.audit.seal import Sealer
 from tests.unit.test_accountability import (
     COUNTY,
     Scenario,
@@ -62,7 +62,7 @@ def params(s: Scenario, **extra: str) -> dict[str, str]:
 
 def operator_actions(runtime) -> dict[tuple[str, str, str], dict[str, int]]:
     """The tokens fixture: test-township, test-county and test-relief_officer lie in 响水县."""
-    from ledger.accounts import local_operator
+    from ledger.accounts.service import local_operator
 
     name = local_operator().username
     return {(name, "admin", "000000000000"): {"Account.Registered": 3, "Account.TokenIssued": 3}}
@@ -169,7 +169,7 @@ def test_the_jsonl_bundle_carries_a_seal_digest_the_store_verifies(client, as_ro
 
 
 def test_the_county_of_another_province_sees_only_its_own_report(client, as_role, runtime, done):
-    from ledger.accounts import local_operator
+    from ledger.accounts.service import local_operator
 
     runtime.accounts.register(local_operator(), "jlp-auditor", "auditor", "5001")
     token, _ = runtime.accounts.issue_token(local_operator(), "jlp-auditor")

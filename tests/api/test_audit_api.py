@@ -21,20 +21,14 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-import strawberry
 from fastapi.encoders import jsonable_encoder
 from fastapi.testclient import TestClient
-from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 
-import api.graphql as gql
 from api.app import create_app
-from api.graphql_audit import AuditQuery
-from api.graphql_relief import RELIEF_SCALARS, ReliefQuery
 from api.presenters import EXACT
-from ledger.actors import Actor
-from ledger.application import LedgerRuntime
-from ledger.personal import mask_card, mask_id, mask_phone
+from ledger.personal.identifiers import mask_card, mask_id, mask_phone
+from ledger.runtime import LedgerRuntime
+from ledger.store.actors import Actor
 from tests.api.graphql_fixtures import Api
 from tests.unit.test_audit import (  # noqa: F401 — clock and officers are fixtures
     CARD,
@@ -60,19 +54,9 @@ from tests.unit.test_audit import (  # noqa: F401 — clock and officers are fix
 T = "2025-07-09T14:00:00"  # 14:00 on the second day, Beijing time (no offset)
 
 
-def audit_schema() -> strawberry.Schema:
-    """The app's schema with AuditQuery merged in — unless api/graphql.py already merges it."""
-    if gql.schema.get_type_by_name("KnownAt") is not None:
-        return gql.schema
-    return strawberry.Schema(query=merge_types("Query", (gql.Query, ReliefQuery, AuditQuery)),
-                             extensions=list(gql.schema.extensions),
-                             config=StrawberryConfig(scalar_map=RELIEF_SCALARS))
-
-
 @pytest.fixture
 def client(runtime: LedgerRuntime, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """The app without a projection host, serving the merged schema."""
-    monkeypatch.setattr(gql, "schema", audit_schema())
     with TestClient(create_app(runtime), raise_server_exceptions=False) as c:
         yield c
 
@@ -418,9 +402,9 @@ def test_the_command_line_shows_the_state_as_known_at_a_moment(
     """(SQLite: the CLI opens the store from its settings and reads as the local operator.)"""
     from typer.testing import CliRunner
 
-    from api.cli_audit import audit_cli
+    from api.cli.audit import audit_cli
     from api.settings import Settings
-    from ledger.accounts import local_operator
+    from ledger.accounts.service import local_operator
 
     monkeypatch.setenv("RELIEF_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("RELIEF_DEMO", "false")

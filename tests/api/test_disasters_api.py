@@ -11,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
 COUNTY = "320921"  # 响水县
 XIANGSHUI = "320921100"  # 响水镇 (the township account's own township)
 CHENJIAGANG = "320921101"  # 陈家港镇

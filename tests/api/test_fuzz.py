@@ -39,9 +39,9 @@ from schemathesis.checks import not_a_server_error
 
 from api.app import create_app
 from api.settings import CIPHER_TOPIC, Settings
-from ledger.accounts import local_operator
-from ledger.application import LedgerConfig, LedgerRuntime
-from ledger.areas import AreaTable
+from ledger.accounts.service import local_operator
+from ledger.reference.areas import AreaTable
+from ledger.runtime import LedgerConfig, LedgerRuntime
 from tests.conftest import TEST_CIPHER_KEY, TEST_PEPPER
 
 MAX_EXAMPLES = int(os.environ.get("RELIEF_FUZZ_EXAMPLES", "40"))

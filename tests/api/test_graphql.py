@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ledger.application import LedgerRuntime
+from ledger.runtime import LedgerRuntime
 from projections.runner import ProjectionHost
 from tests.api.graphql_fixtures import (
     BEIJING,
@@ -646,7 +646,7 @@ def test_too_many_aliases_are_refused(api: Api) -> None:
 def test_a_position_never_reached_answers_unavailable_after_the_bounded_wait(
     api: Api, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("api.graphql.MAX_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr("api.graphql.common.MAX_WAIT_SECONDS", 0.3)
     for query, variables in (
         (DISASTERS, {"p": 10**9}),
         (DISASTER, {"id": "00000000-0000-0000-0000-000000000000", "p": 10**9}),

@@ -17,16 +17,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import strawberry
 from fastapi.testclient import TestClient
-from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 
-import api.graphql as gql
 from api.app import create_app
-from api.graphql_relief import RELIEF_SCALARS, ReliefQuery
-from ledger.actors import Actor
-from ledger.application import LedgerRuntime
+from api.graphql.schema import schema
+from ledger.runtime import LedgerRuntime
+from ledger.store.actors import Actor
 from projections.runner import ProjectionHost
 from tests.projections.test_relief_projections import (
     CHENGDONG,
@@ -41,16 +37,9 @@ from tests.projections.test_relief_projections import (
 )
 
 
-def merged_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=merge_types("Query", (gql.Query, ReliefQuery)),
-                             extensions=list(gql.schema.extensions),
-                             config=StrawberryConfig(scalar_map=RELIEF_SCALARS))
-
-
 @pytest.fixture
 def client(runtime: LedgerRuntime, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """The app with its projections running, serving the merged schema."""
-    monkeypatch.setattr(gql, "schema", merged_schema())
     with TestClient(create_app(runtime, host=ProjectionHost(runtime)), raise_server_exceptions=False) as c:
         yield c
 
@@ -237,8 +226,9 @@ def test_winter_spring_statistics_and_overdue_work(client: TestClient, runtime: 
     assert error_code(client, tokens, "county", STATISTICS, period="winter") == "invalid"
 
 
-def test_relief_query_merges_into_the_root_query() -> None:
-    sdl = merged_schema().as_str()
-    for name in ("disasters(", "statistics(", "roster(", "funds(", "winterSpringStatistics(", "overdueWork("):
+def test_every_concept_query_merges_into_the_one_root_query() -> None:
+    sdl = schema.as_str()
+    for name in ("disasters(", "statistics(", "roster(", "funds(", "winterSpringStatistics(", "overdueWork(",
+                 "asKnownAt(", "diff(", "projectionStatus"):
         assert name in sdl
     assert sdl.count("type PageInfo") == 1 and "scalar Fen" in sdl

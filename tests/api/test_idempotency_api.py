@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 COUNTY = "320921"  # 响水县
 XIANGSHUI = "320921100"  # 响水镇
 CHENJIAGANG = "320921101"  # 陈家港镇

@@ -608,7 +608,7 @@ def test_the_same_payment_id_twice_without_a_key_is_refused(client, as_role):
 
 
 def test_funds_and_cases_are_read_within_scope_only(client, as_role, runtime, tokens):
-    from ledger.accounts import local_operator
+    from ledger.accounts.service import local_operator
 
     runtime.accounts.register(local_operator(), "binhai", "county", "320922")
     token, _ = runtime.accounts.issue_token(local_operator(), "binhai")

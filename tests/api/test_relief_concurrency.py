@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ledger.accounts import local_operator
-from ledger.actors import Actor
-from ledger.application import LedgerRuntime
-from ledger.commands import IdempotencyKey
-from ledger.errors import DomainError
-from ledger.relief import fund_id
-from ledger.relief_service import Application
+from ledger.accounts.service import local_operator
+from ledger.relief.applications import Application
+from ledger.relief.fund import fund_id
+from ledger.runtime import LedgerRuntime
+from ledger.store.actors import Actor
+from ledger.store.commands import IdempotencyKey
+from ledger.store.errors import DomainError
 from tests.conftest import persistence_env
 from tests.unit.test_personal import gb11643, luhn_complete
 

@@ -12,16 +12,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from api.rest import relief_files
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
 from api.app import create_app
-from api.excel import header_name
-from api.routes import relief_files
-from ledger.application import LedgerRuntime
-from ledger.personal import id_check_digit, mask_id
-from projections.runner import PROJECTIONS, ProjectionHost
+from api.files.relief_import import header_name
+from ledger.personal.identifiers import id_check_digit, mask_id
+from ledger.runtime import LedgerRuntime
+from projections.registry import PROJECTIONS
+from projections.runner import ProjectionHost
 
 PERIOD = "2025-2026"
 VILLAGE = "320921100001"  # 响水镇 东园居委会
@@ -272,8 +273,8 @@ def test_the_command_line_imports_as_a_named_account_and_exports_masked_or_revea
     import typer
     from typer.testing import CliRunner
 
-    from api.cli import cli as base_cli
-    from api.cli_relief import relief_cli
+    from api.cli.app import cli as base_cli
+    from api.cli.relief import relief_cli
 
     monkeypatch.setenv("RELIEF_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("RELIEF_DEMO", "false")
@@ -314,7 +315,7 @@ def test_the_command_line_imports_as_a_named_account_and_exports_masked_or_revea
     assert sorted(r[2] for r in values) == sorted(an_id(i) for i in range(1, 4))
     assert sorted(r[12] for r in values) == sorted(a_card(i) for i in range(1, 4))
 
-    from api.cli import open_runtime
+    from api.cli.common import open_runtime
     from api.settings import Settings
 
     with open_runtime(Settings()) as rt:

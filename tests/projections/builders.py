@@ -14,10 +14,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledger.accounts import local_operator
-from ledger.actors import Actor
-from ledger.application import LedgerRuntime
-from ledger.disasters import CHINA, FiguresReport, InitialReport, ResponseChange
+from ledger.accounts.service import local_operator
+from ledger.disasters.service import CHINA, FiguresReport, InitialReport, ResponseChange
+from ledger.runtime import LedgerRuntime
+from ledger.store.actors import Actor
 
 # --- places ---------------------------------------------------------------------------------------
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from eventsourcing.projection import Projection
 
-from ledger.actors import Actor
-from ledger.application import LedgerRuntime
+from ledger.runtime import LedgerRuntime
+from ledger.store.actors import Actor
 from projections.runner import BATCH, Follower, open_projection
 
 

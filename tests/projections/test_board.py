@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from ledger.disasters import Correction
-from projections.board import BoardFilter, BoardProjection
+from ledger.disasters.service import Correction
+from projections.disasters.board import BoardFilter, BoardProjection
 from projections.runner import Follower
 from tests.projections.builders import (
     CHENJIAGANG,

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from projections.board import BoardFilter, BoardProjection
+from projections.disasters.board import BoardFilter, BoardProjection
+from projections.disasters.statistics import StatisticsProjection, StatisticsQuery
 from projections.runner import AdvisoryLock, Follower
-from projections.statistics import StatisticsProjection, StatisticsQuery
 from tests.projections.builders import (
     CHANGJIANG,
     CHENJIAGANG,

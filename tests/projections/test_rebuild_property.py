@@ -26,15 +26,15 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from api.settings import CIPHER_TOPIC, postgres_env, prepare_postgres
-from ledger.accounts import local_operator
-from ledger.actors import Actor
-from ledger.application import LedgerConfig, LedgerRuntime
-from ledger.disaster import Disaster, Review, Stage
-from ledger.disasters import Correction, FiguresReport, InitialReport, ResponseChange
-from ledger.errors import DomainError
-from projections.board import BoardProjection
+from ledger.accounts.service import local_operator
+from ledger.disasters.aggregate import Disaster, Review, Stage
+from ledger.disasters.service import Correction, FiguresReport, InitialReport, ResponseChange
+from ledger.runtime import LedgerConfig, LedgerRuntime
+from ledger.store.actors import Actor
+from ledger.store.errors import DomainError
+from projections.disasters.board import BoardProjection
+from projections.disasters.statistics import StatisticsProjection, StatisticsQuery
 from projections.runner import Follower, open_projection
-from projections.statistics import StatisticsProjection, StatisticsQuery
 from tests.conftest import TEST_CIPHER_KEY, TEST_PEPPER
 from tests.projections.builders import (
     CHANGJIANG,

@@ -17,13 +17,14 @@ from typing import Any
 
 import pytest
 
-from ledger.actors import Actor
-from ledger.application import LedgerRuntime
-from ledger.personal import id_check_digit, mask_card, mask_id, mask_phone
-from ledger.relief import fund_id
-from ledger.relief_service import CHINA, Application
-from projections.funds import FundsProjection
-from projections.roster import RosterProjection
+from ledger.personal.identifiers import id_check_digit, mask_card, mask_id, mask_phone
+from ledger.relief.applications import Application
+from ledger.relief.fund import fund_id
+from ledger.relief.service import CHINA
+from ledger.runtime import LedgerRuntime
+from ledger.store.actors import Actor
+from projections.relief.funds import FundsProjection
+from projections.relief.roster import RosterProjection
 from projections.runner import Follower, open_projection
 from tests.projections.builders import an_officer
 

@@ -21,12 +21,12 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from typer.testing import CliRunner
 
-from ledger.account import account_id
-from ledger.accounts import local_operator
-from ledger.application import LedgerRuntime
-from ledger.seal import GENESIS, canonical_row, chain, parse_digest
-from projections.runner import is_postgres
-from projections.seal import Sealer
+from ledger.accounts.aggregate import account_id
+from ledger.accounts.service import local_operator
+from ledger.audit.seal import GENESIS, canonical_row, chain, parse_digest
+from ledger.runtime import LedgerRuntime
+from projections.audit.seal import Sealer
+from projections.views import is_postgres
 from tests.projections.builders import CHENJIAGANG, XIANGSHUI, initial, report
 
 
@@ -436,7 +436,7 @@ def test_two_sealers_at_once_never_interleave(store, raw, sealer):
 
 
 def test_the_audit_commands_seal_export_and_verify(tmp_path, monkeypatch):
-    from api.cli_audit import audit_cli
+    from api.cli.audit import audit_cli
     from api.settings import Settings
 
     monkeypatch.setenv("RELIEF_DATA_DIR", str(tmp_path))

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from ledger.disasters import Correction
-from projections.board import BoardFilter, BoardProjection
+from ledger.disasters.service import Correction
+from projections.disasters.board import BoardFilter, BoardProjection
+from projections.disasters.statistics import StatisticsProjection, StatisticsQuery, StatisticsResult
 from projections.runner import Follower
-from projections.statistics import StatisticsProjection, StatisticsQuery, StatisticsResult
 from tests.projections.builders import (
     CHANGJIANG,
     CHENJIAGANG,

@@ -13,15 +13,15 @@ from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-from ledger.accounts import local_operator
-from ledger.actors import Actor, Role
-from ledger.application import LedgerConfig, LedgerRuntime
-from ledger.areas import AreaTable
-from ledger.commands import IdempotencyKey
-from ledger.disaster import Disaster, ReportPolicy
-from ledger.disasters import FiguresReport, InitialReport
-from ledger.indicators import Figures, IndicatorSet
-from ledger.rules import Rules
+from ledger.accounts.service import local_operator
+from ledger.disasters.aggregate import Disaster
+from ledger.disasters.rules import ReportPolicy, Rules
+from ledger.disasters.service import FiguresReport, InitialReport
+from ledger.reference.areas import AreaTable
+from ledger.reference.indicators import Figures, IndicatorSet
+from ledger.runtime import LedgerConfig, LedgerRuntime
+from ledger.store.actors import Actor, Role
+from ledger.store.commands import IdempotencyKey
 
 # --- places ---------------------------------------------------------------------------------------
 

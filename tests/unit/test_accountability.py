@@ -27,14 +27,16 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from api.accountability_export import check_jsonl, sealed_report, to_jsonl, to_xlsx
-from ledger.accountability import SECTION_KEYS, SECTIONS, build_report, require_report_reader, scrub
-from ledger.application import LedgerRuntime
-from ledger.disasters import Correction, FiguresReport, InitialReport
-from ledger.errors import InvalidInput, NotPermitted
-from ledger.relief_service import Application
-from ledger.seal import parse_digest
-from projections.seal import Sealer
+from api.files.accountability import check_jsonl, sealed_report, to_jsonl, to_xlsx
+from ledger.audit.accountability import build_report, require_report_reader
+from ledger.audit.accountability_scan import scrub
+from ledger.audit.accountability_sections import SECTION_KEYS, SECTIONS
+from ledger.audit.seal import parse_digest
+from ledger.disasters.service import Correction, FiguresReport, InitialReport
+from ledger.relief.applications import Application
+from ledger.runtime import LedgerRuntime
+from ledger.store.errors import InvalidInput, NotPermitted
+from projections.audit.seal import Sealer
 from tests.unit.builders import actor
 from tests.unit.test_personal import gb11643, luhn_complete
 
@@ -404,7 +406,7 @@ def test_the_workbook_has_a_cover_and_a_sheet_per_section(runtime):
 
 
 def test_the_cli_writes_a_sealed_bundle(tmp_path, monkeypatch):
-    from api.cli_audit import audit_cli
+    from api.cli.audit import audit_cli
     from api.settings import Settings
 
     monkeypatch.setenv("RELIEF_DATA_DIR", str(tmp_path))

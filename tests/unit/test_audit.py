@@ -22,15 +22,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ledger.accounts import local_operator
-from ledger.actors import Actor, Role
-from ledger.application import LedgerRuntime
-from ledger.audit import AuditService, flatten
-from ledger.disasters import Correction, FiguresReport, InitialReport
-from ledger.errors import NotFound, NotPermitted
-from ledger.personal import id_check_digit, mask_card, mask_id, mask_phone
-from ledger.relief import fund_id
-from ledger.relief_service import Application
+from ledger.accounts.service import local_operator
+from ledger.audit.replay import flatten
+from ledger.disasters.service import Correction, FiguresReport, InitialReport
+from ledger.personal.identifiers import id_check_digit, mask_card, mask_id, mask_phone
+from ledger.relief.applications import Application
+from ledger.relief.fund import fund_id
+from ledger.runtime import LedgerRuntime
+from ledger.store.actors import Actor, Role
+from ledger.store.errors import NotFound, NotPermitted
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 COUNTY = "320921"  # 响水县
@@ -498,7 +498,7 @@ def test_the_local_operator_reads_everything(
     assert runtime.audit.as_known_at(operator, household.fund_id, household.at).version == 3
     assert runtime.audit.diff(operator, flood.id, 0, None)
     # any other aggregate (a key claim) is for auditors and admins only
-    from ledger.relief import CaseClaim
+    from ledger.relief.case import CaseClaim
 
     claim = CaseClaim.create_id(WS, PERIOD, runtime.pii.hash("id_number", ID_NUMBER))
     assert runtime.audit.as_known_at(operator, claim, datetime.now(UTC)).version >= 1

@@ -14,11 +14,12 @@ from uuid import uuid4
 
 import pytest
 
-from ledger.actors import Actor
-from ledger.application import LedgerRuntime
-from ledger.disaster import ReportClosed, Stage, disaster_id
-from ledger.disasters import Correction, ResponseChange
-from ledger.errors import Conflict, InvalidInput, NotFound, NotPermitted, VersionMismatch
+from ledger.disasters.aggregate import ReportClosed, Stage
+from ledger.disasters.keys import disaster_id
+from ledger.disasters.service import Correction, ResponseChange
+from ledger.runtime import LedgerRuntime
+from ledger.store.actors import Actor
+from ledger.store.errors import Conflict, InvalidInput, NotFound, NotPermitted, VersionMismatch
 from tests.unit.builders import (
     BEIJING,
     CHENJIAGANG,

@@ -3,7 +3,7 @@
 Pure: no database, no clock. The states follow `projections.disaster_state`
 (the JSON the projections keep per process); most are written out directly so
 every recorded time is known, and one is folded from real `Disaster` events
-through `projections.disaster_state.apply`. Times are Beijing times in July
+through `ledger.disasters.state.apply`. Times are Beijing times in July
 2024; "day n" is 2024-07-(1+n).
 """
 
@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ledger.deadlines import RULE_NAMES, DeadlineRules, Flag, evaluate
-from projections import disaster_state as ds
+from ledger.disasters import state as ds
+from ledger.disasters.deadlines import RULE_NAMES, DeadlineRules, Flag, evaluate
 from tests.unit.builders import (
     CHENJIAGANG,
     COUNTY,
@@ -100,7 +100,7 @@ def state(
     stabilised: datetime | None = None,
     retracted: datetime | None = None,
 ) -> dict[str, Any]:
-    """A process's state, shaped like `projections.disaster_state.apply` leaves it."""
+    """A process's state, shaped like `ledger.disasters.state.apply` leaves it."""
     numbered = [{"number": i, **r} for i, r in enumerate(reports, start=1)]
     out: dict[str, Any] = {
         "id": "7a1c0000-0000-5000-8000-000000000001",

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from ledger.application import Ledger
-from ledger.disaster import (
+from ledger.disasters.aggregate import (
     Disaster,
     ExplanationRequired,
     InconsistentFigures,
@@ -19,9 +18,10 @@ from ledger.disaster import (
     ResponseAction,
     Review,
     Stage,
-    disaster_id,
 )
-from ledger.errors import Conflict, InvalidInput
+from ledger.disasters.keys import disaster_id
+from ledger.store.application import Ledger
+from ledger.store.errors import Conflict, InvalidInput
 from tests.unit.builders import (
     CHENJIAGANG,
     COUNTY,

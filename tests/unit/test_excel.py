@@ -17,19 +17,11 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from api.excel import (
-    EXTRA_COLUMNS,
-    ROSTER_COLUMNS,
-    ROSTER_TITLE,
-    header_name,
-    read_applications,
-    write_roster,
-    write_statistics,
-    write_table,
-    yuan,
-)
-from ledger.errors import InvalidInput
-from ledger.personal import id_check_digit, mask_card, mask_id, mask_phone
+from api.files.relief import EXTRA_COLUMNS, ROSTER_COLUMNS, ROSTER_TITLE, write_roster, write_statistics
+from api.files.relief_import import header_name, read_applications
+from api.files.sheets import write_table, yuan
+from ledger.personal.identifiers import id_check_digit, mask_card, mask_id, mask_phone
+from ledger.store.errors import InvalidInput
 
 OFFICIAL = [
     ("序号", ""), ("户主姓名", "D03001"), ("户主身份证号", "D03002"), ("户主联系方式", "D03003"),

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.indicators import IndicatorSet, Jump
+from ledger.reference.indicators import IndicatorSet, Jump
 from tests.unit.builders import XIANGSHUI, figures, indicator_set
 
 WHERE = f"figures.{XIANGSHUI}"

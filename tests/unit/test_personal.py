@@ -12,9 +12,7 @@ from datetime import date
 
 import pytest
 
-from ledger.errors import InvalidInput
-from ledger.personal import (
-    PersonalDataKey,
+from ledger.personal.identifiers import (
     id_check_digit,
     mask_card,
     mask_id,
@@ -23,6 +21,8 @@ from ledger.personal import (
     validate_id_number,
     validate_phone,
 )
+from ledger.personal.keys import PersonalDataKey
+from ledger.store.errors import InvalidInput
 
 TODAY = date(2024, 7, 20)
 

@@ -16,12 +16,13 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from ledger.actors import Actor
-from ledger.application import LedgerConfig, LedgerRuntime
-from ledger.errors import Conflict, InvalidInput, NotFound, NotPermitted
-from ledger.relief import ReliefCase, ReliefFund, Stage, fund_id
-from ledger.relief_rules import ReliefRules
-from ledger.relief_service import Application
+from ledger.relief.applications import Application
+from ledger.relief.case import ReliefCase, Stage
+from ledger.relief.fund import ReliefFund, fund_id
+from ledger.relief.rules import ReliefRules
+from ledger.runtime import LedgerConfig, LedgerRuntime
+from ledger.store.actors import Actor
+from ledger.store.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from tests.unit.builders import (
     CHENJIAGANG,
     CITY,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.seal import (
+from ledger.audit.seal import (
     GENESIS,
     MALFORMED,
     Checkpoint,

@@ -1,0 +1,84 @@
+"""`relief-ledger accounts`: add accounts, issue and revoke tokens, show an account's history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from api.cli.common import console, fail, open_runtime
+from api.settings import Settings
+from ledger.accounts.service import local_operator
+from ledger.store.errors import DomainError
+
+accounts_cli = typer.Typer(help="Accounts, roles, scopes and tokens.", no_args_is_help=True)
+
+
+@accounts_cli.command("add")
+def accounts_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="township, county, city, province, relief_officer, auditor, admin")],
+    scope: Annotated[str, typer.Option(help="area-code prefix: 9 digits township, 6 county, 4 city, 2 province")],
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    token: Annotated[bool, typer.Option(help="also issue a token")] = True,
+) -> None:
+    """Add an account (and print its first token)."""
+    with open_runtime(Settings()) as runtime:
+        try:
+            runtime.accounts.register(local_operator(), username, role, scope, name)
+            console.print(f"Account {username} ({role}, scope {scope}) added.")
+            if token:
+                clear, _ = runtime.accounts.issue_token(local_operator(), username, label="cli")
+                console.print(clear)
+        except DomainError as exc:
+            fail(exc)
+
+
+@accounts_cli.command("token")
+def accounts_token(username: str, label: Annotated[str, typer.Option()] = "cli") -> None:
+    """Issue a new bearer token (printed once; only its hash is stored)."""
+    with open_runtime(Settings()) as runtime:
+        try:
+            clear, _ = runtime.accounts.issue_token(local_operator(), username, label=label)
+        except DomainError as exc:
+            fail(exc)
+        console.print(clear)
+
+
+@accounts_cli.command("revoke")
+def accounts_revoke(
+    username: str,
+    reason: Annotated[str, typer.Option(help="why the account is disabled")],
+    token_id: Annotated[str | None, typer.Option(help="revoke only this token")] = None,
+) -> None:
+    """Disable an account (every token stops working), or just one token."""
+    with open_runtime(Settings()) as runtime:
+        try:
+            if token_id:
+                runtime.accounts.revoke_token(local_operator(), username, token_id)
+            else:
+                runtime.accounts.revoke(local_operator(), username, reason)
+        except DomainError as exc:
+            fail(exc)
+    console.print(f"Revoked {'token ' + token_id + ' of ' if token_id else ''}{username}.")
+
+
+@accounts_cli.command("show")
+def accounts_show(username: str) -> None:
+    """Show an account, its tokens (ids only) and its history."""
+    with open_runtime(Settings()) as runtime:
+        try:
+            account = runtime.accounts.get(username)
+        except DomainError as exc:
+            fail(exc)
+        console.print(f"{account.username}  role={account.role}  scope={account.scope}  "
+                      f"active={account.active}  version={account.version}")
+        table = Table("token id", "label", "revoked")
+        for token_id, token in account.tokens.items():
+            table.add_row(token_id, token["label"], str(token["revoked"]))
+        console.print(table)
+        for event in runtime.app.events.get(account.id):
+            actor = getattr(event, "actor", {}) or {}
+            console.print(f"  v{event.originator_version} {type(event).__name__:14} {event.timestamp:%Y-%m-%d %H:%M:%S}Z"
+                          f"  by {actor.get('username', '?')}")

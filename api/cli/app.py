@@ -1,0 +1,87 @@
+"""The `relief-ledger` command line: `serve` and `demo`, and every concept's command group, registered here.
+
+The CLI acts as `local-operator:<os user>` — whoever can run commands on
+the server — which is the only way to create the first admin account.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from api.cli.accounts import accounts_cli
+from api.cli.audit import audit_cli
+from api.cli.common import console, err, open_runtime
+from api.cli.projections import projections_cli
+from api.cli.reference import areas_cli
+from api.cli.relief import relief_cli
+from api.settings import Settings
+from projections.runner import ProjectionHost
+
+cli = typer.Typer(help="relief-ledger: an event-sourced ledger of disasters and relief.", no_args_is_help=True)
+cli.add_typer(accounts_cli, name="accounts")
+cli.add_typer(areas_cli, name="areas")
+cli.add_typer(relief_cli, name="relief")
+cli.add_typer(audit_cli, name="audit")
+cli.add_typer(projections_cli, name="projections")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """Run the HTTP service (REST under /v1, OpenAPI at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.demo import demo_loaded, load_demo, read_tokens
+
+    settings = Settings()
+    runtime = open_runtime(settings)
+    if settings.load_demo() and not demo_loaded(runtime, settings.data_dir):
+        console.print("Loading demo data (响水县 320921) …")
+        load_demo(runtime, settings.data_dir)
+    host = host or settings.host
+    port = port or settings.port
+    storage = "PostgreSQL" if settings.uses_postgres else f"SQLite {settings.sqlite_path}"
+    console.print(f"[bold]relief-ledger[/bold] on {storage}")
+    console.print(f"  API      http://{host}:{port}/v1")
+    console.print(f"  OpenAPI  http://{host}:{port}/docs")
+    tokens = read_tokens(settings.data_dir) if settings.load_demo() else {}
+    if tokens:
+        console.print(f"  Demo tokens ({settings.data_dir / 'demo-tokens.json'}):")
+        for username, token in tokens.items():
+            console.print(f"    {username:15} {token}")
+    console.print(f"  GraphQL  http://{host}:{port}/graphql")
+    projection_host = ProjectionHost(runtime) if settings.projections_in_process else None
+    uvicorn.run(create_app(runtime, settings, projection_host), host=host, port=port, log_level="info")
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo accounts and disaster histories (once)."""
+    from api.demo import demo_loaded, load_demo
+
+    settings = Settings()
+    with open_runtime(settings) as runtime:
+        if demo_loaded(runtime, settings.data_dir):
+            console.print("Demo data is already loaded.")
+            raise typer.Exit()
+        tokens = load_demo(runtime, settings.data_dir)
+    for username, token in tokens.items():
+        console.print(f"{username:15} {token}")
+
+
+def main() -> None:
+    try:
+        cli()
+    except ValueError as exc:  # configuration problems
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

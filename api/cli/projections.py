@@ -1,0 +1,88 @@
+"""`relief-ledger projections`: status, rebuild, run a worker."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from api.cli.common import console, err, open_runtime
+from api.settings import Settings
+from projections.registry import PROJECTIONS
+from projections.runner import Follower, ProjectionHost, open_projection
+
+projections_cli = typer.Typer(help="Read models: run, rebuild, status.", no_args_is_help=True)
+
+
+def _projection_names(names: list[str] | None) -> list[str]:
+    unknown = [n for n in names or [] if n not in PROJECTIONS]
+    if unknown:
+        err.print(f"[red]unknown projection(s): {', '.join(unknown)}; known: {', '.join(PROJECTIONS)}[/red]")
+        raise typer.Exit(code=2)
+    return names or list(PROJECTIONS)
+
+
+@projections_cli.command("status")
+def projections_status() -> None:
+    """Each projection's position and its lag behind the event store."""
+    with open_runtime(Settings()) as runtime:
+        head = runtime.position()
+        table = Table("projection", "position", "head", "lag")
+        for name, cls in PROJECTIONS.items():
+            follower = Follower(runtime.app, open_projection(cls, runtime.config.persistence, runtime.config.data_dir,
+                                                                runtime.pii))
+            position = follower.position()
+            table.add_row(name, str(position), str(head), str(max(head - position, 0)))
+        console.print(table)
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild(name: Annotated[str, typer.Argument(help="projection name")]) -> None:
+    """Empty one projection and rebuild it from position zero (stop its runner first)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from projections.runner import AdvisoryLock
+
+    [name] = _projection_names([name])
+    with open_runtime(Settings()) as runtime:
+        lock = AdvisoryLock(runtime.config.persistence, name)
+        if not lock.try_acquire():
+            err.print(f"[red]{name} is being followed by another process; stop it first[/red]")
+            raise typer.Exit(code=1)
+        try:
+            follower = Follower(runtime.app, open_projection(PROJECTIONS[name], runtime.config.persistence,
+                                                             runtime.config.data_dir, runtime.pii))
+            head = runtime.position()
+            with Progress(TextColumn(f"rebuilding {name}"), BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn(), console=console) as progress:
+                task = progress.add_task(name, total=head)
+                count = follower.rebuild(lambda n: progress.advance(task, n))
+        finally:
+            lock.release()
+    console.print(f"{name}: {count} events processed, position {follower.position()}")
+
+
+@projections_cli.command("run")
+def projections_run(names: Annotated[list[str] | None, typer.Argument(help="projections (default: all)")] = None) -> None:
+    """Run projections as a separate worker until interrupted (set RELIEF_PROJECTIONS_IN_PROCESS=false on servers)."""
+    import signal
+    import threading
+
+    settings = Settings()
+    runtime = open_runtime(settings)
+    host = ProjectionHost(runtime, _projection_names(names), idle=0.2)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    host.start()
+    console.print(f"following: {', '.join(host.followers)} (Ctrl-C to stop)")
+    try:
+        while not done.wait(5):
+            for s in host.status():
+                if s.error:
+                    err.print(f"[yellow]{s.name}: {s.error}[/yellow]")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        host.stop()
+        runtime.close()

@@ -1,0 +1,161 @@
+"""The accountability report as files: an .xlsx workbook and a JSON-lines bundle, under a seal.
+
+`sealed_report` first brings the seal up to date (`Sealer(runtime).seal()`),
+then builds the report over the log exactly up to the sealed head, so the
+digest line it carries (`relief-ledger seal v1 position=P digest=… at=…`)
+covers every event the report read — anyone can check it against the store
+with `relief-ledger audit verify --digest '<line>'`.
+
+The JSON-lines bundle (`to_jsonl`), one JSON object per line, UTF-8:
+
+    {"type": "header", "area", "area_name", "period": {"from", "to"}, "generated_at", "position",
+     "rules_versions", "counts", "seal": [digest lines], "sections": [names in order], "format"}
+    {"type": "<section>", ...row}                       one line per row, sections in order
+    {"type": "footer", "rows": N, "sha256": "<hex>"}
+
+The footer's `sha256` is the SHA-256 of every preceding line's bytes, each
+with its "\n" — `check_jsonl` recomputes it — so the bundle itself can be
+checked after it has left the system.
+
+The workbook (`to_xlsx`) has a cover sheet (封面: the metadata and the seal's
+digest lines) and one sheet per section, written row by row (write-only).
+Money is exact (Decimal 元 cells, never floats); text never becomes a formula.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from openpyxl import Workbook
+
+from api.files.sheets import Column, Sheet, save
+from ledger.audit.accountability import AccountabilityReport, build_report, check_period, report_area
+from ledger.audit.accountability_sections import SECTIONS
+from projections.audit.seal import Sealer
+
+if TYPE_CHECKING:
+    from ledger.runtime import LedgerRuntime
+
+
+FORMAT = "relief-ledger accountability v1"
+
+
+TITLE = "问责报告 accountability report"
+
+
+COVER = "封面"
+
+
+SUMMARY = {
+    "late_and_missing": "迟报 / 未报 late and missing reports",
+    "corrections": "勘误 corrections",
+    "retractions": "核销 retractions",
+    "returns": "驳回 returned reports",
+    "jumps": "激增激减 large jumps and their explanations",
+    "above_standard": "超标准核定 relief approved above the standard",
+    "returned_or_reversed": "退回 / 冲正 returned or reversed payments",
+    "access_log": "个人信息访问 reads and exports of unmasked personal data",
+    "actions_per_account": "账号操作 actions per account",
+}
+
+
+def sealed_report(runtime: LedgerRuntime, area: str, date_from: date, date_to: date) -> AccountabilityReport:
+    """Seal the new events, then build the report over the log up to the sealed head, carrying its digest."""
+    report_area(runtime, area)  # refuse bad input before writing to the seal's tables
+    check_period(date_from, date_to)
+    with Sealer(runtime) as sealer:
+        checkpoint = sealer.seal()
+    report = build_report(runtime, area, date_from, date_to, upto=checkpoint.position)
+    report.seal = [checkpoint.line]
+    return report
+
+
+def _line(obj: dict[str, Any]) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def to_jsonl(report: AccountabilityReport, out: IO[bytes] | Path, digests: Sequence[str] | None = None) -> int:
+    """Write the bundle; returns the number of row lines. `digests` default to the report's own seal."""
+    seal = list(digests) if digests is not None else list(report.seal)
+    header = {"type": "header", **report.metadata(), "seal": seal,
+              "sections": [s.key for s in SECTIONS], "format": FORMAT}
+    if isinstance(out, Path):
+        with out.open("wb") as f:
+            return _write_jsonl(report, header, f)
+    return _write_jsonl(report, header, out)
+
+
+def _write_jsonl(report: AccountabilityReport, header: dict[str, Any], f: IO[bytes]) -> int:
+    digest = hashlib.sha256()
+
+    def put(obj: dict[str, Any]) -> None:
+        data = _line(obj)
+        digest.update(data)
+        f.write(data)
+
+    put(header)
+    rows = 0
+    for section in SECTIONS:
+        for row in report.sections.get(section.key, []):
+            put({"type": section.key, **row})
+            rows += 1
+    f.write(_line({"type": "footer", "rows": rows, "sha256": digest.hexdigest()}))
+    return rows
+
+
+def check_jsonl(data: bytes) -> bool:
+    """True when the bundle's last line is a footer whose sha256 matches every line before it."""
+    lines = data.splitlines(keepends=True)
+    if not lines or not lines[-1].endswith(b"\n"):
+        return False
+    try:
+        footer = json.loads(lines[-1])
+    except ValueError:
+        return False
+    if not isinstance(footer, dict) or footer.get("type") != "footer":
+        return False
+    body = b"".join(lines[:-1])
+    return (hashlib.sha256(body).hexdigest() == footer.get("sha256")
+            and footer.get("rows") == max(len(lines) - 2, 0))
+
+
+def _cell(key: str, value: Any) -> Any:
+    if key.endswith("_yuan") and isinstance(value, str):
+        return Decimal(value)  # written as exact 0.00 text by the sheet, never through a float
+    return value
+
+
+def to_xlsx(report: AccountabilityReport, out: IO[bytes] | Path, digests: Sequence[str] | None = None) -> int:
+    """A cover sheet and one sheet per section; returns the number of rows written (cover excluded)."""
+    seal = list(digests) if digests is not None else list(report.seal)
+    wb = Workbook(write_only=True)
+    meta = report.metadata()
+    cover = Sheet(wb, COVER, (Column("项目 item", width=28), Column("内容 value", width=110)), TITLE, None)
+    cover.append(["区域 area", f"{report.area_name}（{report.area}）"])
+    cover.append(["期间 period", f"{meta['period']['from']} — {meta['period']['to']}（北京时间，含首尾）"])
+    cover.append(["生成时间 generated_at", meta["generated_at"]])
+    cover.append(["账本位置 position", report.position])
+    for name, version in report.rules_versions.items():
+        cover.append([f"规则版本 rules_versions.{name}", version])
+    for section in SECTIONS:
+        cover.append([f"{section.title} {section.key}", len(report.sections.get(section.key, []))])
+    for line in seal or ["（未封存 not sealed）"]:
+        cover.append(["封存摘要 seal", line])
+    cover.append(["校验 verify", "relief-ledger audit verify --digest '<封存摘要 seal line>'"])
+    total = 0
+    for section in SECTIONS:
+        columns = [Column(label, key, width=max(12.0, min(40.0, len(label) * 2.5 + 4))) for key, label in
+                   section.columns]
+        sheet = Sheet(wb, section.title, columns, f"{section.title} — {SUMMARY[section.key]}",
+                       f"{report.area_name}（{report.area}） {meta['period']['from']} — {meta['period']['to']}")
+        for row in report.sections.get(section.key, []):
+            sheet.append([_cell(key, row.get(key)) for key, _ in section.columns])
+            total += 1
+    save(wb, out)
+    return total

@@ -1,0 +1,66 @@
+"""Reference data (areas, disaster types, indicators), the caller's account, and health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import CurrentActor, Runtime
+from ledger.reference.areas import Area
+from schemas.common import ERROR_RESPONSES
+from schemas.reference import AreaWithChildrenOut
+
+router = APIRouter(tags=["reference 参考数据"], responses=ERROR_RESPONSES)
+
+
+def _area(area: Area) -> dict[str, Any]:
+    return {
+        "code": area.code.value,
+        "name": area.name,
+        "level": area.level.value,
+        "parent": area.parent.value if area.parent else None,
+        "longitude": str(area.longitude) if area.longitude is not None else None,
+        "latitude": str(area.latitude) if area.latitude is not None else None,
+        "source": area.source,
+        "illustrative": area.illustrative,
+    }
+
+
+@router.get("/v1/areas/{code}", response_model=AreaWithChildrenOut, summary="one area and its children")
+def get_area(code: str, runtime: Runtime, actor: CurrentActor) -> dict[str, Any]:
+    """统计用区划代码 (2, 4, 6, 9 or 12 digits). Unknown codes answer 422 `unknown_area`."""
+    area = runtime.areas.require(code, "code")
+    return {**_area(area), "children": [_area(c) for c in runtime.areas.children(area.code)]}
+
+
+@router.get("/v1/hazards", summary="一级灾种 and 亚灾种")
+def list_hazards(runtime: Runtime, actor: CurrentActor) -> dict[str, Any]:
+    catalogue = runtime.hazards
+    return {
+        "version": catalogue.version,
+        "hazards": [
+            {"code": h.code, "name": h.name, "subtypes": [{"code": c, "name": n} for c, n in h.subtypes.items()],
+             "unconfirmed": h.unconfirmed}
+            for h in catalogue.hazards.values()
+        ],
+    }
+
+
+@router.get("/v1/indicators", summary="the 快报 indicators with units and scales")
+def list_indicators(runtime: Runtime, actor: CurrentActor) -> list[dict[str, Any]]:
+    return [
+        {"key": i.key, "name": i.name_zh, "unit": i.unit, "scale": i.scale, "parent": i.parent,
+         "series": i.series, "only_grows": i.only_grows, "group": i.group, "rule": i.rule}
+        for i in runtime.indicators.indicators.values()
+    ]
+
+
+@router.get("/v1/me", summary="the calling account")
+def whoami(actor: CurrentActor) -> dict[str, Any]:
+    return {**actor.as_dict(), "scope": actor.scope}
+
+
+@router.get("/health", tags=["ops"], summary="liveness and the event store position")
+def health(runtime: Runtime) -> dict[str, Any]:
+    return {"status": "ok", "position": runtime.position()}

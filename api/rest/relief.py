@@ -1,0 +1,216 @@
+"""REST commands and reads of relief funds and household cases (救助对象)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from api.deps import CurrentActor, ExpectedVersion, IdempotencyHeader, Runtime, idempotency_key
+from api.presenters import command_response
+from ledger.personal.identifiers import mask_card, mask_id, mask_phone
+from ledger.relief.applications import Application
+from ledger.relief.case import ReliefCase
+from ledger.relief.fund import ReliefFund
+from ledger.store.actors import Actor
+from schemas.common import ERROR_RESPONSES, CommandOut
+from schemas.relief import (
+    AllocationIn,
+    ApplicationIn,
+    ApprovalIn,
+    AssessmentIn,
+    CaseOut,
+    FundOut,
+    GiveBackIn,
+    GoodsIn,
+    ObjectionIn,
+    ObjectionResolutionIn,
+    PaymentIn,
+    PostingIn,
+    ReasonIn,
+)
+
+router = APIRouter(prefix="/v1/relief", tags=["relief 救助"], responses=ERROR_RESPONSES)
+
+
+def _answer(result: Any, kind: str) -> JSONResponse:
+    response = command_response(result)
+    response.headers["Location"] = f"/v1/relief/{kind}/{result.id}"
+    return response
+
+
+@router.post("/funds", status_code=201, response_model=CommandOut, summary="下达资金: allocate or top up a fund")
+def allocate(body: AllocationIn, request: Request, runtime: Runtime, actor: CurrentActor,
+             key: IdempotencyHeader = None) -> JSONResponse:
+    """The fund is one per county, programme and period; a second allocation tops it up (201 then 200)."""
+    result = runtime.relief.allocate(actor, body.county, body.programme, body.period, body.source, body.amount_fen,
+                                     body.document, idempotency_key(request, actor, key, body))
+    return _answer(result, "funds")
+
+
+@router.post("/funds/{fund_id}/give-back", response_model=CommandOut, summary="资金收回: money returned upward")
+def give_back(fund_id: UUID, body: GiveBackIn, request: Request, runtime: Runtime, actor: CurrentActor,
+              key: IdempotencyHeader = None) -> JSONResponse:
+    result = runtime.relief.give_back(actor, fund_id, body.amount_fen, body.document, body.reason,
+                                      idempotency_key(request, actor, key, body))
+    return _answer(result, "funds")
+
+
+@router.get("/funds/{fund_id}", response_model=FundOut, summary="a fund and its balance")
+def get_fund(fund_id: UUID, runtime: Runtime, actor: CurrentActor) -> dict[str, Any]:
+    return fund_out(runtime.relief.fund(actor, fund_id))
+
+
+@router.post("/cases", status_code=201, response_model=CommandOut, summary="户报: a household's application")
+def apply(body: ApplicationIn, request: Request, runtime: Runtime, actor: CurrentActor,
+          key: IdempotencyHeader = None) -> JSONResponse:
+    """One open case per programme, period and household head: a second is refused with 409 and
+    `details.existing_id`. The same head in another programme of the period is flagged for review."""
+    result = runtime.relief.apply(actor, Application(**body.model_dump()), idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/assessment", response_model=CommandOut, summary="村评: democratic assessment")
+def assess(case_id: UUID, body: AssessmentIn, request: Request, runtime: Runtime, actor: CurrentActor,
+           expected: ExpectedVersion = None, key: IdempotencyHeader = None) -> JSONResponse:
+    result = runtime.relief.assess(actor, case_id, body.minutes_ref, body.approved, body.held_on, expected,
+                                   idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/posting", response_model=CommandOut, summary="公示: public posting (≥ 7 days)")
+def post(case_id: UUID, body: PostingIn, request: Request, runtime: Runtime, actor: CurrentActor,
+         expected: ExpectedVersion = None, key: IdempotencyHeader = None) -> JSONResponse:
+    result = runtime.relief.post(actor, case_id, body.start, body.end, body.place, expected,
+                                 idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/objections", response_model=CommandOut, summary="异议: an objection to the posting")
+def raise_objection(case_id: UUID, body: ObjectionIn, request: Request, runtime: Runtime, actor: CurrentActor,
+                    key: IdempotencyHeader = None) -> JSONResponse:
+    result = runtime.relief.raise_objection(actor, case_id, body.summary, body.raised_on,
+                                            idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/objections/{objection_id}/resolution", response_model=CommandOut,
+             summary="resolve an objection (upheld = the case is rejected)")
+def resolve_objection(case_id: UUID, objection_id: str, body: ObjectionResolutionIn, request: Request,
+                      runtime: Runtime, actor: CurrentActor, key: IdempotencyHeader = None) -> JSONResponse:
+    result = runtime.relief.resolve_objection(actor, case_id, objection_id, body.resolution, body.upheld,
+                                              idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/township-review", response_model=CommandOut,
+             summary="乡审: township review (after the posting ended, objections resolved)")
+def township_review(case_id: UUID, request: Request, runtime: Runtime, actor: CurrentActor,
+                    expected: ExpectedVersion = None, key: IdempotencyHeader = None) -> JSONResponse:
+    result = runtime.relief.township_review(actor, case_id, expected,
+                                            idempotency_key(request, actor, key, {"review": True}))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/approval", response_model=CommandOut, summary="县定: county approval with the amount")
+def approve(case_id: UUID, body: ApprovalIn, request: Request, runtime: Runtime, actor: CurrentActor,
+            expected: ExpectedVersion = None, key: IdempotencyHeader = None) -> JSONResponse:
+    """Above the configured standard (per person or household) only with a written `reason`."""
+    result = runtime.relief.approve(actor, case_id, body.amount_fen, body.reason, expected,
+                                    idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/rejection", response_model=CommandOut, summary="驳回: reject at any step")
+def reject(case_id: UUID, body: ReasonIn, request: Request, runtime: Runtime, actor: CurrentActor,
+           expected: ExpectedVersion = None, key: IdempotencyHeader = None) -> JSONResponse:
+    result = runtime.relief.reject(actor, case_id, body.reason, expected, idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/withdrawal", response_model=CommandOut, summary="撤回: withdraw the application")
+def withdraw(case_id: UUID, body: ReasonIn, request: Request, runtime: Runtime, actor: CurrentActor,
+             expected: ExpectedVersion = None, key: IdempotencyHeader = None) -> JSONResponse:
+    result = runtime.relief.withdraw(actor, case_id, body.reason, expected,
+                                     idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/payments", status_code=201, response_model=CommandOut,
+             summary="发放: pay to the household's 一卡通 account")
+def pay(case_id: UUID, body: PaymentIn, request: Request, runtime: Runtime, actor: CurrentActor,
+        key: IdempotencyHeader = None) -> JSONResponse:
+    """Never before approval, never above the approved amount nor the fund's balance (also under
+    concurrent requests)."""
+    result = runtime.relief.pay(actor, case_id, body.amount_fen, body.batch_id, body.bank_ref, body.payment_id,
+                                idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/payments/{payment_id}/return", response_model=CommandOut,
+             summary="退回: a payment returned by the bank or failed")
+def payment_returned(case_id: UUID, payment_id: str, body: ReasonIn, request: Request, runtime: Runtime,
+                     actor: CurrentActor, key: IdempotencyHeader = None) -> JSONResponse:
+    result = runtime.relief.payment_came_back(actor, case_id, payment_id, body.reason, False,
+                                              idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/payments/{payment_id}/reversal", response_model=CommandOut,
+             summary="冲正: reverse a payment, with a reason")
+def payment_reversed(case_id: UUID, payment_id: str, body: ReasonIn, request: Request, runtime: Runtime,
+                     actor: CurrentActor, key: IdempotencyHeader = None) -> JSONResponse:
+    result = runtime.relief.payment_came_back(actor, case_id, payment_id, body.reason, True,
+                                              idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.post("/cases/{case_id}/goods", response_model=CommandOut, summary="发放物资: goods issued, valued in fen")
+def issue_goods(case_id: UUID, body: GoodsIn, request: Request, runtime: Runtime, actor: CurrentActor,
+                key: IdempotencyHeader = None) -> JSONResponse:
+    result = runtime.relief.issue_goods(actor, case_id, body.item, body.quantity, body.value_fen, body.issued_on,
+                                        idempotency_key(request, actor, key, body))
+    return _answer(result, "cases")
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut, summary="one case (personal data masked)")
+def get_case(
+    case_id: UUID, runtime: Runtime, actor: CurrentActor,
+    reveal: Annotated[bool, Query(description="show unmasked personal data (county and relief officers)")] = False,
+    purpose: Annotated[str, Query(max_length=500, description="why the unmasked data is needed (recorded)")] = "",
+) -> dict[str, Any]:
+    """Personal data is masked (320921********1234). Roles that need the full values ask with
+    `reveal=true&purpose=…`; every such read is recorded."""
+    case = runtime.relief.reveal(actor, case_id, purpose) if reveal else runtime.relief.get(actor, case_id)
+    return case_out(case, actor, masked=not reveal)
+
+
+def fund_out(fund: ReliefFund) -> dict[str, Any]:
+    return {
+        "id": str(fund.id), "version": fund.version, "county": fund.county, "programme": fund.programme,
+        "period": fund.period, "allocated_fen": fund.allocated, "given_back_fen": fund.withdrawn,
+        "paid_fen": fund.paid, "returned_fen": fund.returned, "balance_fen": fund.balance,
+        "documents": fund.documents,
+    }
+
+
+def case_out(case: ReliefCase, actor: Actor, masked: bool) -> dict[str, Any]:
+    def shown(value: str, mask: Any) -> str:
+        return mask(value) if masked else value
+
+    return jsonable_encoder({
+        "id": str(case.id), "version": case.version, "programme": case.programme, "period": case.period,
+        "county": case.county, "township": case.township, "village": case.village, "stage": case.stage.value,
+        "head_name": case.head_name, "id_number": shown(case.id_number, mask_id),
+        "phone": shown(case.phone, mask_phone), "card_number": shown(case.card_number, mask_card),
+        "masked": masked, "household_type": case.household_type, "household_size": case.household_size,
+        "people_in_need": case.people_in_need, "address": case.address, "causes": case.causes,
+        "needs": case.needs, "review_flags": case.review_flags, "assessment": case.assessment,
+        "posting": case.posting, "objections": case.objections, "approved_fen": case.approved_amount,
+        "paid_fen": case.paid_total, "goods_fen": case.goods_total,
+        "payments": {k: {**v, "fund_id": str(v["fund_id"])} for k, v in case.payments.items()},
+        "goods": case.goods, "closing_reason": case.closing_reason,
+    })

@@ -1,0 +1,134 @@
+"""The sections and columns of the accountability report, and the Chinese names in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    pass
+
+
+REPORT_KIND_NAMES = {"initial": "初报", "follow_up": "续报", "final": "核报"}
+
+
+STATUS_NAMES = {"late": "迟报", "missing": "未报", "on_time": "按时", "pending": "未到期"}
+
+
+JUMP_KIND_NAMES = {"surge": "激增", "decrease": "减少"}
+
+
+COMEBACK_NAMES = {"returned": "退回", "reversed": "冲正"}
+
+
+ACCESS_NAMES = {"viewed": "查看", "exported": "导出"}
+
+
+CORRECTABLE = ("disaster_date", "occurred_at", "hazard", "subtype", "text")
+
+
+CORRECTABLE_NAMES = {"disaster_date": "灾害日期", "occurred_at": "发生时间", "hazard": "灾种",
+                     "subtype": "亚灾种", "text": "灾情文字"}
+
+
+ACTION_NAMES = {
+    "Disaster.InitialReportFiled": "初报",
+    "Disaster.FollowUpReportFiled": "续报",
+    "Disaster.FinalReportFiled": "核报",
+    "Disaster.ReportAccepted": "审核通过",
+    "Disaster.ReportReturned": "驳回",
+    "Disaster.Corrected": "勘误",
+    "Disaster.DeclaredStable": "灾情稳定",
+    "Disaster.ResponseLevelChanged": "响应级别变更",
+    "Disaster.Retracted": "核销",
+    "ReliefFund.Opened": "资金建账",
+    "ReliefFund.Allocated": "下达资金",
+    "ReliefFund.GivenBack": "资金收回",
+    "ReliefFund.Debited": "资金支出",
+    "ReliefFund.Credited": "资金退回入账",
+    "ReliefCase.Applied": "户报",
+    "ReliefCase.VillageAssessed": "村评",
+    "ReliefCase.Posted": "公示",
+    "ReliefCase.ObjectionRaised": "异议",
+    "ReliefCase.ObjectionResolved": "异议处理",
+    "ReliefCase.TownshipReviewed": "乡审",
+    "ReliefCase.CountyApproved": "县定",
+    "ReliefCase.Rejected": "驳回（救助）",
+    "ReliefCase.Withdrawn": "撤回",
+    "ReliefCase.PaymentMade": "发放",
+    "ReliefCase.PaymentReturned": "退回",
+    "ReliefCase.PaymentReversed": "冲正",
+    "ReliefCase.GoodsIssued": "发放物资",
+    "PersonalDataViewed.Viewed": "查看个人信息",
+    "PersonalDataExported.Exported": "导出个人信息",
+    "Account.Registered": "注册账号",
+    "Account.TokenIssued": "签发令牌",
+    "Account.TokenRevoked": "撤销令牌",
+    "Account.Revoked": "停用账号",
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str  # Chinese title (sheet name: at most 31 characters)
+    columns: tuple[tuple[str, str], ...]  # (row key, Chinese label)
+
+
+_ACTOR_COLUMNS = (("actor", "操作账号"), ("actor_role", "角色"), ("actor_unit", "单位"), ("recorded_at", "记录时间"))
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("late_and_missing", "迟报未报", (
+        ("disaster_id", "灾害过程"), ("county", "县"), ("county_name", "县名"), ("hazard", "灾种"),
+        ("hazard_name", "灾种名称"), ("disaster_date", "灾害日期"), ("rule", "规则"), ("rule_name", "规则名称"),
+        ("level", "层级"), ("unit", "责任单位"), ("status", "状态"), ("status_name", "状态名称"),
+        ("due_at", "应报时间"), ("arrived_at", "实报时间"), ("delay_seconds", "延误秒数"),
+        ("report_number", "报告序号"), ("rules_version", "规则版本"),
+    )),
+    Section("corrections", "勘误", (
+        ("disaster_id", "灾害过程"), ("county", "县"), ("county_name", "县名"), ("hazard", "灾种"),
+        ("disaster_date", "灾害日期"), ("changed", "更改项"), ("changes", "更改内容（原 → 新）"),
+        ("reason", "理由"), *_ACTOR_COLUMNS,
+    )),
+    Section("retractions", "核销", (
+        ("disaster_id", "灾害过程"), ("county", "县"), ("county_name", "县名"), ("hazard", "灾种"),
+        ("disaster_date", "灾害日期"), ("reason", "理由"), *_ACTOR_COLUMNS,
+    )),
+    Section("returns", "驳回", (
+        ("disaster_id", "灾害过程"), ("county", "县"), ("county_name", "县名"), ("hazard", "灾种"),
+        ("disaster_date", "灾害日期"), ("report_number", "报告序号"), ("report_kind", "报告类型"),
+        ("filed_by", "报送账号"), ("filed_unit", "报送单位"), ("reason", "驳回理由"), *_ACTOR_COLUMNS,
+    )),
+    Section("jumps", "激增激减", (
+        ("disaster_id", "灾害过程"), ("county", "县"), ("county_name", "县名"), ("hazard", "灾种"),
+        ("report_number", "报告序号"), ("report_kind", "报告类型"), ("as_of", "统计时间"),
+        ("township", "乡镇"), ("township_name", "乡镇名称"), ("indicator", "指标"), ("indicator_name", "指标名称"),
+        ("previous", "原值"), ("reported", "报送值"), ("kind", "类型"), ("kind_name", "类型名称"),
+        ("explanation", "书面说明"), *_ACTOR_COLUMNS,
+    )),
+    Section("above_standard", "超标准核定", (
+        ("case_id", "救助案件"), ("county", "县"), ("village", "村"), ("village_name", "村名"),
+        ("programme", "救助项目"), ("programme_name", "项目名称"), ("period", "期间"),
+        ("amount_fen", "核定金额（分）"), ("amount_yuan", "核定金额（元）"), ("cap_fen", "标准（分）"),
+        ("cap_yuan", "标准（元）"), ("reason", "书面说明"), ("rules_version", "规则版本"), *_ACTOR_COLUMNS,
+    )),
+    Section("returned_or_reversed", "退回冲正", (
+        ("case_id", "救助案件"), ("county", "县"), ("village", "村"), ("village_name", "村名"),
+        ("programme", "救助项目"), ("period", "期间"), ("payment_id", "支付编号"), ("batch_id", "批次"),
+        ("amount_fen", "金额（分）"), ("amount_yuan", "金额（元）"), ("kind", "类型"), ("kind_name", "类型名称"),
+        ("reason", "理由"), *_ACTOR_COLUMNS,
+    )),
+    Section("access_log", "个人信息访问", (
+        ("kind", "类型"), ("kind_name", "类型名称"), ("case_id", "救助案件"), ("village", "村"),
+        ("village_name", "村名"), ("programme", "救助项目"), ("period", "期间"), ("area", "导出区域"),
+        ("purpose", "用途"), *_ACTOR_COLUMNS,
+    )),
+    Section("actions_per_account", "账号操作", (
+        ("actor", "账号"), ("account_id", "账号 ID"), ("actor_role", "角色"), ("actor_unit", "单位"),
+        ("event_type", "操作类型"), ("event_name", "操作名称"), ("count", "次数"),
+    )),
+)
+
+
+SECTION_KEYS = tuple(s.key for s in SECTIONS)

@@ -1,0 +1,567 @@
+"""The Disaster aggregate: one 灾害过程 in one county.
+
+A process is opened by its 初报 and then grows by 续报 until the county's
+核报 closes it. Every report carries, for the townships it names, their
+totals to date; townships it does not name keep their figures, and
+indicators a report leaves out keep their value. For each township the
+figures that count are those of the reports naming it that were not
+returned (驳回). The upper level reviews each report (accept / return),
+corrects the date, type or text (勘误), changes the response level, or
+retracts the whole process (核销). Nothing is edited: each of those is an
+event carrying the acting account, its unit and, where it describes the
+world, when it happened.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger.disasters.keys import disaster_id
+from ledger.disasters.rules import ReportPolicy
+from ledger.reference.indicators import (
+    Figures,
+    IndicatorSet,
+    Jump,
+    add_figures,
+    figures_from_json,
+    figures_to_json,
+)
+from ledger.store.errors import Conflict, FieldProblem, InvalidInput
+
+
+class Stage(StrEnum):
+    INITIAL = "initial"  # 初报
+    FOLLOW_UP = "follow_up"  # 续报
+    FINAL = "final"  # 核报
+    RETRACTED = "retracted"  # 核销
+
+
+class ReportKind(StrEnum):
+    INITIAL = "initial"
+    FOLLOW_UP = "follow_up"
+    FINAL = "final"
+
+
+class Review(StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"  # 驳回
+
+
+class ResponseAction(StrEnum):
+    START = "start"  # 启动
+    ADJUST = "adjust"  # 调整
+    END = "end"  # 终止
+
+
+class ReportClosed(Conflict):
+    code = "report_closed"
+
+
+class ProcessRetracted(Conflict):
+    code = "retracted"
+
+
+class ExplanationRequired(InvalidInput):
+    code = "explanation_required"
+
+
+class InconsistentFigures(InvalidInput):
+    code = "inconsistent_figures"
+
+
+class Disaster(Aggregate):
+    """灾害过程."""
+
+    @classmethod
+    def create_id(cls, county: str, disaster_date: date, hazard: str, **_: Any) -> UUID:
+        return disaster_id(county, disaster_date, hazard)
+
+    # --- 初报 ------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        county: str,
+        disaster_date: date,
+        hazard: str,
+        subtype: str | None,
+        occurred_at: datetime,
+        figures: dict[str, Figures],
+        text: str,
+        explanation: str | None,
+        phoned_at: datetime | None,
+        actor: dict[str, Any],
+        policy: ReportPolicy,
+        area_edition: str,
+    ) -> Disaster:
+        _check_consistency(policy.indicators, figures)
+        return cls(
+            county=county,
+            disaster_date=disaster_date,
+            hazard=hazard,
+            subtype=subtype,
+            occurred_at=occurred_at,
+            figures={t: figures_to_json(f) for t, f in figures.items()},
+            text=text,
+            explanation=explanation,
+            phoned_at=phoned_at,
+            actor=actor,
+            rules_version=policy.rules_version,
+            area_edition=area_edition,
+        )
+
+    @event("InitialReportFiled")
+    def __init__(
+        self,
+        county: str,
+        disaster_date: date,
+        hazard: str,
+        subtype: str | None,
+        occurred_at: datetime,
+        figures: dict[str, dict[str, str]],
+        text: str,
+        explanation: str | None,
+        phoned_at: datetime | None,
+        actor: dict[str, Any],
+        rules_version: str,
+        area_edition: str,
+    ) -> None:
+        self.county = county
+        self.disaster_date = disaster_date
+        self.hazard = hazard
+        self.subtype = subtype
+        self.occurred_at = occurred_at
+        self.text = text
+        self.stage = Stage.INITIAL
+        self.response: dict[str, Any] | None = None
+        self.retraction: dict[str, Any] | None = None
+        self.stabilised_at: datetime | None = None
+        self.reports: list[dict[str, Any]] = []
+        self._add_report(ReportKind.INITIAL, figures, occurred_at, explanation, [], None, phoned_at, actor)
+
+    # --- 续报 / 核报 / refiling ---------------------------------------------------
+
+    def file_follow_up(
+        self,
+        *,
+        figures: dict[str, Figures],
+        as_of: datetime,
+        explanation: str | None,
+        phoned_at: datetime | None,
+        actor: dict[str, Any],
+        policy: ReportPolicy,
+        refiles: int | None = None,
+    ) -> int:
+        """续报: returns the new report's number."""
+        self._require_open()
+        if self.stage is Stage.FINAL:
+            raise ReportClosed(
+                "该灾害过程已核报，只能勘误", "the final report (核报) has been filed; only corrections are possible"
+            )
+        jumps = self._check_report(figures, as_of, explanation, policy, refiles)
+        self._follow_up_filed(
+            number=len(self.reports) + 1,
+            figures={t: figures_to_json(f) for t, f in figures.items()},
+            as_of=as_of,
+            explanation=explanation,
+            jumps=[j.as_dict() for j in jumps],
+            refiles=refiles,
+            phoned_at=phoned_at,
+            actor=actor,
+            rules_version=policy.rules_version,
+        )
+        return len(self.reports)
+
+    @event("FollowUpReportFiled")
+    def _follow_up_filed(
+        self,
+        number: int,
+        figures: dict[str, dict[str, str]],
+        as_of: datetime,
+        explanation: str | None,
+        jumps: list[dict[str, str]],
+        refiles: int | None,
+        phoned_at: datetime | None,
+        actor: dict[str, Any],
+        rules_version: str,
+    ) -> None:
+        self._add_report(ReportKind.FOLLOW_UP, figures, as_of, explanation, jumps, refiles, phoned_at, actor)
+
+    def file_final(
+        self,
+        *,
+        figures: dict[str, Figures],
+        as_of: datetime,
+        explanation: str | None,
+        actor: dict[str, Any],
+        policy: ReportPolicy,
+        refiles: int | None = None,
+    ) -> int:
+        """核报: after it, figures change only by the upper level returning it."""
+        self._require_open()
+        if self.stage is Stage.FINAL:
+            raise ReportClosed("该灾害过程已核报", "the final report (核报) has already been filed")
+        jumps = self._check_report(figures, as_of, explanation, policy, refiles)
+        self._final_filed(
+            number=len(self.reports) + 1,
+            figures={t: figures_to_json(f) for t, f in figures.items()},
+            as_of=as_of,
+            explanation=explanation,
+            jumps=[j.as_dict() for j in jumps],
+            refiles=refiles,
+            actor=actor,
+            rules_version=policy.rules_version,
+        )
+        return len(self.reports)
+
+    @event("FinalReportFiled")
+    def _final_filed(
+        self,
+        number: int,
+        figures: dict[str, dict[str, str]],
+        as_of: datetime,
+        explanation: str | None,
+        jumps: list[dict[str, str]],
+        refiles: int | None,
+        actor: dict[str, Any],
+        rules_version: str,
+    ) -> None:
+        self._add_report(ReportKind.FINAL, figures, as_of, explanation, jumps, refiles, None, actor)
+
+    # --- review by the upper level ---------------------------------------------------
+
+    def report(self, number: int) -> dict[str, Any]:
+        if not 1 <= number <= len(self.reports):
+            raise InvalidInput(
+                f"没有第 {number} 号报告", f"there is no report number {number}",
+                fields=[FieldProblem("number", "unknown_report", f"reports are numbered 1..{len(self.reports)}")],
+                code="unknown_report",
+            )
+        return self.reports[number - 1]
+
+    def accept(self, number: int, actor: dict[str, Any]) -> None:
+        self._require_open()
+        self._require_unreviewed(number)
+        self._accepted(number=number, actor=actor)
+
+    @event("ReportAccepted")
+    def _accepted(self, number: int, actor: dict[str, Any]) -> None:
+        self.reports[number - 1]["review"] = Review.ACCEPTED
+        self.reports[number - 1]["reviewed_by"] = actor
+
+    def return_report(self, number: int, reason: str, actor: dict[str, Any]) -> None:
+        """驳回: the report's figures stop counting until it is refiled."""
+        self._require_open()
+        self._require_unreviewed(number)
+        _require_text(reason, "reason")
+        self._returned(number=number, reason=reason, actor=actor)
+
+    @event("ReportReturned")
+    def _returned(self, number: int, reason: str, actor: dict[str, Any]) -> None:
+        report = self.reports[number - 1]
+        report["review"] = Review.RETURNED
+        report["reviewed_by"] = actor
+        report["return_reason"] = reason
+        self._restage()
+
+    # --- 勘误, stabilisation, response level, 核销 ------------------------------------
+
+    def correct(
+        self,
+        *,
+        disaster_date: date | None,
+        hazard: str | None,
+        subtype: str | None,
+        text: str | None,
+        reason: str,
+        actor: dict[str, Any],
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """勘误: changes the date (and time), type or text — never another level's figures. The id stays."""
+        self._require_open()
+        _require_text(reason, "reason")
+        changes: dict[str, Any] = {}
+        if disaster_date is not None and disaster_date != self.disaster_date:
+            changes["disaster_date"] = disaster_date
+        if occurred_at is not None and occurred_at != self.occurred_at:
+            changes["occurred_at"] = occurred_at
+        if hazard is not None and hazard != self.hazard:
+            changes["hazard"] = hazard
+        if subtype is not None and (subtype != self.subtype or "hazard" in changes):
+            changes["subtype"] = subtype
+        if text is not None and text != self.text:
+            changes["text"] = text
+        if not changes:
+            raise InvalidInput("勘误没有改变任何内容", "the correction changes nothing", code="nothing_to_correct")
+        self._corrected(
+            disaster_date=changes.get("disaster_date"),
+            hazard=changes.get("hazard"),
+            subtype=changes.get("subtype"),
+            text=changes.get("text"),
+            reason=reason,
+            actor=actor,
+            occurred_at=changes.get("occurred_at"),
+        )
+
+    @event("Corrected")
+    def _corrected(
+        self,
+        disaster_date: date | None,
+        hazard: str | None,
+        subtype: str | None,
+        text: str | None,
+        reason: str,
+        actor: dict[str, Any],
+        occurred_at: datetime | None = None,
+    ) -> None:
+        if disaster_date is not None:
+            self.disaster_date = disaster_date
+        if occurred_at is not None:
+            self.occurred_at = occurred_at
+        if hazard is not None:
+            self.hazard = hazard
+            self.subtype = subtype
+        elif subtype is not None:
+            self.subtype = subtype
+        if text is not None:
+            self.text = text
+
+    def declare_stable(self, stabilised_at: datetime, actor: dict[str, Any]) -> None:
+        """灾情稳定: starts the 核报 clock."""
+        self._require_open()
+        if stabilised_at < self.occurred_at:
+            raise InvalidInput(
+                "稳定时间早于灾害发生时间", "stabilised_at is before the disaster occurred",
+                fields=[FieldProblem("stabilised_at", "before_occurrence", "must not precede occurred_at")],
+            )
+        self._declared_stable(stabilised_at=stabilised_at, actor=actor)
+
+    @event("DeclaredStable")
+    def _declared_stable(self, stabilised_at: datetime, actor: dict[str, Any]) -> None:
+        self.stabilised_at = stabilised_at
+
+    def change_response(
+        self,
+        *,
+        action: ResponseAction,
+        level: int | None,
+        plan: str,
+        plan_version: str,
+        government_level: str,
+        decided_at: datetime,
+        reason: str,
+        actor: dict[str, Any],
+    ) -> None:
+        """启动 / 调整 / 终止 a response level (Ⅰ–Ⅳ) under a named plan."""
+        self._require_open()
+        _require_text(reason, "reason")
+        active = self.response is not None and self.response.get("level") is not None
+        if action is ResponseAction.START and active:
+            raise Conflict("响应已启动，请使用调整", "a response is already active; adjust it instead", code="response_active")
+        if action in (ResponseAction.ADJUST, ResponseAction.END) and not active:
+            raise Conflict("当前没有启动的响应", "no response is active", code="no_response")
+        if action is ResponseAction.END:
+            level = None
+        elif isinstance(level, bool) or level not in (1, 2, 3, 4):
+            raise InvalidInput(
+                "响应级别应为 1–4（Ⅰ–Ⅳ）", "the response level must be 1–4 (Ⅰ–Ⅳ)",
+                fields=[FieldProblem("level", "bad_level", "1, 2, 3 or 4")],
+            )
+        elif action is ResponseAction.ADJUST and self.response and level == self.response["level"]:
+            raise Conflict("响应级别未改变", "the response level is unchanged", code="level_unchanged")
+        if decided_at < self.occurred_at:
+            raise InvalidInput(
+                "决定时间早于灾害发生时间", "decided_at is before the disaster occurred",
+                fields=[FieldProblem("decided_at", "before_occurrence", "must not precede occurred_at")],
+            )
+        self._response_changed(
+            action=action.value, level=level, plan=plan, plan_version=plan_version,
+            government_level=government_level, decided_at=decided_at, reason=reason, actor=actor,
+        )
+
+    @event("ResponseLevelChanged")
+    def _response_changed(
+        self,
+        action: str,
+        level: int | None,
+        plan: str,
+        plan_version: str,
+        government_level: str,
+        decided_at: datetime,
+        reason: str,
+        actor: dict[str, Any],
+    ) -> None:
+        self.response = {
+            "action": action, "level": level, "plan": plan, "plan_version": plan_version,
+            "government_level": government_level, "decided_at": decided_at, "reason": reason,
+        }
+
+    def retract(self, reason: str, actor: dict[str, Any]) -> None:
+        """核销: the process no longer counts anywhere; its key stays taken."""
+        self._require_open()
+        _require_text(reason, "reason")
+        self._retracted(reason=reason, actor=actor)
+
+    @event("Retracted")
+    def _retracted(self, reason: str, actor: dict[str, Any]) -> None:
+        self.retraction = {"reason": reason, "actor": actor}
+        self.stage = Stage.RETRACTED
+
+    # --- derived state ------------------------------------------------------------------
+
+    def township_figures(self) -> dict[str, Figures]:
+        """For each township, the figures of the reports naming it that were not returned."""
+        current: dict[str, Figures] = {}
+        for report in self.reports:
+            if report["review"] is Review.RETURNED:
+                continue
+            for township, figures in report["figures"].items():
+                current.setdefault(township, {}).update(figures_from_json(figures))
+        return current
+
+    def county_totals(self) -> Figures:
+        totals: Figures = {}
+        for figures in self.township_figures().values():
+            add_figures(totals, figures)
+        return totals
+
+    # --- rules ------------------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if self.stage is Stage.RETRACTED:
+            raise ProcessRetracted("该灾害过程已核销", "this disaster process has been retracted (核销)")
+
+    def _require_unreviewed(self, number: int) -> None:
+        report = self.report(number)
+        if report["review"] is not Review.SUBMITTED:
+            raise Conflict(
+                f"第 {number} 号报告已审核（{report['review'].value}）",
+                f"report {number} has already been reviewed ({report['review'].value})",
+                code="already_reviewed",
+            )
+
+    def _check_report(
+        self,
+        figures: dict[str, Figures],
+        as_of: datetime,
+        explanation: str | None,
+        policy: ReportPolicy,
+        refiles: int | None,
+    ) -> list[Jump]:
+        if refiles is not None and self.report(refiles)["review"] is not Review.RETURNED:
+            raise Conflict(
+                f"第 {refiles} 号报告未被驳回，无需重报", f"report {refiles} was not returned; nothing to refile",
+                code="not_returned",
+            )
+        if refiles is not None and any(r["refiles"] == refiles for r in self.reports):
+            earlier = next(r["number"] for r in self.reports if r["refiles"] == refiles)
+            raise Conflict(
+                f"第 {refiles} 号报告已由第 {earlier} 号报告重报", f"report {refiles} was already refiled as report {earlier}",
+                code="already_refiled", details={"refiled_as": earlier},
+            )
+        if as_of < self.occurred_at:
+            raise InvalidInput(
+                "统计时间早于灾害发生时间", "the report's as_of time is before the disaster occurred",
+                fields=[FieldProblem("as_of", "before_occurrence", "must not precede the disaster's occurred_at")],
+            )
+        stale = [
+            FieldProblem(f"figures.{t}", "older_than_reported", f"{t} already has figures as of {latest.isoformat()}")
+            for t in figures
+            if (latest := self._latest_as_of(t)) is not None and as_of < latest
+        ]
+        if stale:
+            raise InvalidInput(
+                "报告的统计时间早于该乡镇已报送的数据", "the report is older than figures already reported for a township",
+                fields=stale, code="older_than_reported",
+            )
+        current = self.township_figures()
+        merged = {t: {**current.get(t, {}), **f} for t, f in figures.items()}
+        _check_consistency(policy.indicators, merged)
+        jumps = [
+            jump
+            for township, reported in figures.items()
+            for jump in policy.indicators.jumps(
+                township, current.get(township, {}), reported, policy.jump_ratio, policy.jump_min_delta
+            )
+        ]
+        if jumps and not (explanation and explanation.strip()):
+            raise ExplanationRequired(
+                "数据激增或减少，须附书面说明", "large increases or any decrease need a written explanation",
+                fields=[
+                    FieldProblem(
+                        f"figures.{j.township}.{j.indicator}", j.kind,
+                        f"{j.indicator}: {j.previous} → {j.reported} ({j.kind}) needs an explanation",
+                    )
+                    for j in jumps
+                ],
+            )
+        return jumps
+
+    def _latest_as_of(self, township: str) -> datetime | None:
+        """When the figures that count for a township were as of."""
+        dates = [r["as_of"] for r in self.reports if r["review"] is not Review.RETURNED and township in r["figures"]]
+        return max(dates) if dates else None
+
+    def _add_report(
+        self,
+        kind: ReportKind,
+        figures: dict[str, dict[str, str]],
+        as_of: datetime,
+        explanation: str | None,
+        jumps: list[dict[str, str]],
+        refiles: int | None,
+        phoned_at: datetime | None,
+        actor: dict[str, Any],
+    ) -> None:
+        self.reports.append(
+            {
+                "number": len(self.reports) + 1,
+                "kind": kind,
+                "figures": figures,
+                "as_of": as_of,
+                "explanation": explanation,
+                "jumps": jumps,
+                "refiles": refiles,
+                "phoned_at": phoned_at,
+                "filed_by": actor,
+                "review": Review.SUBMITTED,
+                "reviewed_by": None,
+                "return_reason": None,
+            }
+        )
+        self._restage()
+
+    def _restage(self) -> None:
+        """The stage follows the latest report that still counts."""
+        if self.stage is Stage.RETRACTED:
+            return
+        counted = [r for r in self.reports if r["review"] is not Review.RETURNED]
+        if not counted:
+            self.stage = Stage.INITIAL
+        else:
+            self.stage = {
+                ReportKind.INITIAL: Stage.INITIAL,
+                ReportKind.FOLLOW_UP: Stage.FOLLOW_UP,
+                ReportKind.FINAL: Stage.FINAL,
+            }[counted[-1]["kind"]]
+
+
+def _check_consistency(indicators: IndicatorSet, figures: dict[str, Figures]) -> None:
+    problems = [p for t, f in figures.items() for p in indicators.check(f, f"figures.{t}")]
+    if problems:
+        raise InconsistentFigures("报表数据不一致", "the figures are inconsistent", fields=problems)
+
+
+def _require_text(value: str, field_name: str) -> None:
+    if not value or not value.strip():
+        raise InvalidInput(
+            f"{field_name} 不能为空", f"{field_name} must not be empty",
+            fields=[FieldProblem(field_name, "required", "a written reason is required")],
+        )

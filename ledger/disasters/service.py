@@ -1,0 +1,464 @@
+"""Use cases of the disaster-report family (初报 / 续报 / 核报, review, 勘误, response, 核销).
+
+Each use case checks the actor's role and scope, turns the command's raw
+values into domain values (area codes, exact figures), then runs through
+`commands.run`: load, decide in the aggregate, save atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError
+
+from ledger.disasters import permissions
+from ledger.disasters.aggregate import Disaster, ReportKind, ResponseAction
+from ledger.disasters.keys import KeyClaim, disaster_id
+from ledger.disasters.rules import ReportPolicy
+from ledger.reference.codes import AreaCode, Level
+from ledger.reference.indicators import Figures
+from ledger.store import actors
+from ledger.store.actors import Actor, Role
+from ledger.store.commands import CommandResult, IdempotencyKey, check_version, run
+from ledger.store.errors import Conflict, FieldProblem, InvalidInput, NotFound, Problems
+
+if TYPE_CHECKING:
+    from ledger.runtime import LedgerRuntime
+
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+EARLIEST_YEAR = 1949  # no report in this system describes an earlier disaster
+
+
+@dataclass(frozen=True)
+class InitialReport:
+    """初报."""
+
+    county: str
+    hazard: str
+    occurred_at: datetime
+    figures: dict[str, dict[str, Any]]
+    subtype: str | None = None
+    text: str = ""
+    explanation: str | None = None
+    phoned_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FiguresReport:
+    """续报 or 核报: totals to date for the townships named."""
+
+    figures: dict[str, dict[str, Any]]
+    as_of: datetime
+    explanation: str | None = None
+    phoned_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """勘误."""
+
+    reason: str
+    disaster_date: date | None = None
+    occurred_at: datetime | None = None
+    hazard: str | None = None
+    subtype: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class ResponseChange:
+    action: str
+    plan: str
+    plan_version: str
+    government_level: str
+    decided_at: datetime
+    reason: str
+    level: int | None = None
+
+
+class DisasterService:
+    def __init__(self, runtime: LedgerRuntime) -> None:
+        self.rt = runtime
+        self.app = runtime.app
+
+    # --- commands ------------------------------------------------------------------
+
+    def file_initial(
+        self, actor: Actor, report: InitialReport, idempotency: IdempotencyKey | None = None
+    ) -> CommandResult:
+        """初报: opens the process; a second 初报 of the same process is refused with its id."""
+        actors.require_writer(actor)
+        problems = Problems()
+        county = self._county(report.county, problems)
+        hazard = report.hazard
+        self.rt.hazards.require(hazard, report.subtype)
+        occurred_at = self._past_time(report.occurred_at, "occurred_at", problems)
+        phoned_at = self._check_phoned(report.phoned_at, occurred_at, problems)
+        self._check_text(report.text, problems)
+        figures = self._figures(county, report.figures, problems) if county else {}
+        problems.raise_if_any("初报有误", "the initial report is invalid")
+        assert county is not None
+        permissions.require_filer(actor, county, list(figures))
+        disaster_date = occurred_at.astimezone(CHINA).date()
+
+        def attempt() -> tuple[Disaster, list[Any], int]:
+            self._refuse_taken_key(county, disaster_date, hazard)
+            disaster = Disaster.open(
+                county=county, disaster_date=disaster_date, hazard=hazard, subtype=report.subtype,
+                occurred_at=occurred_at, figures=figures, text=report.text, explanation=report.explanation,
+                phoned_at=phoned_at, actor=actor.as_dict(), policy=self._policy(),
+                area_edition=self.rt.areas.edition,
+            )
+            return disaster, [], 201
+
+        return run(self.app, attempt, idempotency)
+
+    def file_follow_up(
+        self, actor: Actor, disaster_id_: UUID, report: FiguresReport,
+        expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
+        refiles: int | None = None,
+    ) -> CommandResult:
+        """续报 (or the refiling of a returned 初报/续报)."""
+        return self._file(actor, disaster_id_, report, ReportKind.FOLLOW_UP, expected_version, idempotency, refiles)
+
+    def file_final(
+        self, actor: Actor, disaster_id_: UUID, report: FiguresReport,
+        expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
+        refiles: int | None = None,
+    ) -> CommandResult:
+        """核报: the county's final, comprehensive figures."""
+        return self._file(actor, disaster_id_, report, ReportKind.FINAL, expected_version, idempotency, refiles)
+
+    def refile(
+        self, actor: Actor, disaster_id_: UUID, number: int, report: FiguresReport,
+        expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
+    ) -> CommandResult:
+        """重报 after 驳回: a returned 核报 is refiled as a 核报, anything else as a 续报."""
+        actors.require_writer(actor)
+        kind = self._load(disaster_id_).report(number)["kind"]
+        final = kind is ReportKind.FINAL
+        return self._file(
+            actor, disaster_id_, report, ReportKind.FINAL if final else ReportKind.FOLLOW_UP,
+            expected_version, idempotency, refiles=number,
+        )
+
+    def accept(
+        self, actor: Actor, disaster_id_: UUID, number: int,
+        expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
+    ) -> CommandResult:
+        actors.require_writer(actor)
+
+        def decide(d: Disaster) -> None:
+            permissions.require_reviewer_of(actor, d.county, d.report(number)["filed_by"]["role"])
+            d.accept(number, actor.as_dict())
+
+        return self._update(disaster_id_, decide, expected_version, idempotency)
+
+    def return_report(
+        self, actor: Actor, disaster_id_: UUID, number: int, reason: str,
+        expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
+    ) -> CommandResult:
+        """驳回 by the upper level, with a reason."""
+        actors.require_writer(actor)
+
+        def decide(d: Disaster) -> None:
+            permissions.require_reviewer_of(actor, d.county, d.report(number)["filed_by"]["role"])
+            d.return_report(number, reason, actor.as_dict())
+
+        return self._update(disaster_id_, decide, expected_version, idempotency)
+
+    def correct(
+        self, actor: Actor, disaster_id_: UUID, correction: Correction,
+        expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
+    ) -> CommandResult:
+        """勘误 of date, type or text; the id stays and the corrected key is claimed in the same save."""
+        actors.require_writer(actor)
+        if correction.hazard is not None or correction.subtype is not None:
+            current = self._load(disaster_id_)
+            self.rt.hazards.require(correction.hazard or current.hazard, correction.subtype)
+        when = correction.disaster_date
+        if when is not None and when > self.rt.now().astimezone(CHINA).date():
+            raise InvalidInput(
+                "灾害日期不能晚于今天", "the disaster date cannot be in the future",
+                fields=[FieldProblem("disaster_date", "in_future", "must not be after today")],
+            )
+        if when is not None and when.year < EARLIEST_YEAR:
+            raise InvalidInput(
+                "灾害日期超出范围", "the disaster date is out of range",
+                fields=[FieldProblem("disaster_date", "out_of_range", f"must not be before {EARLIEST_YEAR}")],
+            )
+        problems = Problems()
+        if correction.text is not None:
+            self._check_text(correction.text, problems)
+        occurred_at = correction.occurred_at
+        disaster_date = correction.disaster_date
+        if occurred_at is not None:
+            occurred_at = self._past_time(occurred_at, "occurred_at", problems)
+            civil = occurred_at.astimezone(CHINA).date()
+            if disaster_date is not None and disaster_date != civil:
+                problems.add("disaster_date", "date_mismatch", f"occurred_at falls on {civil}, not {disaster_date}")
+            disaster_date = civil
+        problems.raise_if_any("勘误有误", "the correction is invalid")
+
+        def attempt() -> tuple[Disaster, list[Any], int]:
+            d = self._load(disaster_id_)
+            check_version(d, expected_version)
+            permissions.require_upper_level(actor, d.county)
+            moved = occurred_at
+            if moved is None and disaster_date is not None and disaster_date != d.disaster_date:
+                # A corrected date moves the start time with it (same Beijing time of day), so the
+                # deadlines and the date never disagree.
+                local = d.occurred_at.astimezone(CHINA)
+                moved = datetime.combine(disaster_date, local.timetz())
+            d.correct(
+                disaster_date=disaster_date, occurred_at=moved,
+                hazard=correction.hazard, subtype=correction.subtype,
+                text=correction.text, reason=correction.reason, actor=actor.as_dict(),
+            )
+            others: list[Any] = []
+            new_id = disaster_id(d.county, d.disaster_date, d.hazard)
+            if new_id != d.id:
+                try:
+                    holder: Any = self.app.repository.get(new_id)
+                except AggregateNotFoundError:
+                    others.append(KeyClaim(county=d.county, disaster_date=d.disaster_date, hazard=d.hazard,
+                                           disaster_id=d.id))
+                else:
+                    owner = holder.disaster_id if isinstance(holder, KeyClaim) else holder.id
+                    if owner != d.id:
+                        raise _duplicate(owner)
+            return d, others, 200
+
+        return run(self.app, attempt, idempotency)
+
+    def declare_stable(
+        self, actor: Actor, disaster_id_: UUID, stabilised_at: datetime,
+        expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
+    ) -> CommandResult:
+        actors.require_writer(actor)
+        problems = Problems()
+        when = self._past_time(stabilised_at, "stabilised_at", problems)
+        problems.raise_if_any("时间有误", "invalid time")
+
+        def decide(d: Disaster) -> None:
+            permissions.require_upper_level(actor, d.county)
+            d.declare_stable(when, actor.as_dict())
+
+        return self._update(disaster_id_, decide, expected_version, idempotency)
+
+    def change_response(
+        self, actor: Actor, disaster_id_: UUID, change: ResponseChange,
+        expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
+    ) -> CommandResult:
+        """启动 / 调整 / 终止 the response level, by an authorised (county-level or higher) account."""
+        actors.require_writer(actor)
+        problems = Problems()
+        decided_at = self._past_time(change.decided_at, "decided_at", problems)
+        try:
+            action = ResponseAction(change.action)
+        except ValueError:
+            problems.add("action", "bad_action", "one of: start, adjust, end")
+            action = ResponseAction.START
+        for name in ("plan", "plan_version", "government_level"):
+            if not str(getattr(change, name) or "").strip():
+                problems.add(name, "required", f"{name} is required")
+        problems.raise_if_any("响应级别变更有误", "the response-level change is invalid")
+
+        def decide(d: Disaster) -> None:
+            permissions.require_upper_level(actor, d.county)
+            d.change_response(
+                action=action, level=change.level, plan=change.plan, plan_version=change.plan_version,
+                government_level=change.government_level, decided_at=decided_at, reason=change.reason,
+                actor=actor.as_dict(),
+            )
+
+        return self._update(disaster_id_, decide, expected_version, idempotency)
+
+    def retract(
+        self, actor: Actor, disaster_id_: UUID, reason: str,
+        expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
+    ) -> CommandResult:
+        """核销 with a reason."""
+        actors.require_writer(actor)
+
+        def decide(d: Disaster) -> None:
+            permissions.require_upper_level(actor, d.county)
+            d.retract(reason, actor.as_dict())
+
+        return self._update(disaster_id_, decide, expected_version, idempotency)
+
+    # --- reads (strongly consistent: replay one aggregate) ------------------------------
+
+    def get(self, actor: Actor, disaster_id_: UUID) -> Disaster:
+        disaster = self._load(disaster_id_)
+        actors.require_reader(actor, disaster.county)
+        return disaster
+
+    def visible_township_figures(self, actor: Actor, disaster: Disaster) -> dict[str, Figures]:
+        """A township account sees its own township's figures only."""
+        return visible_to(actor, disaster.township_figures())
+
+    def history(self, actor: Actor, disaster_id_: UUID) -> list[Any]:
+        self.get(actor, disaster_id_)
+        return list(self.app.events.get(disaster_id_))
+
+    # --- parts ------------------------------------------------------------------------
+
+    def _file(
+        self, actor: Actor, disaster_id_: UUID, report: FiguresReport, kind: ReportKind,
+        expected_version: int | None, idempotency: IdempotencyKey | None, refiles: int | None,
+    ) -> CommandResult:
+        actors.require_writer(actor)
+        current = self._load(disaster_id_)
+        actors.require_reader(actor, current.county)
+        problems = Problems()
+        as_of = self._past_time(report.as_of, "as_of", problems)
+        phoned_at = self._check_phoned(report.phoned_at, as_of, problems)
+        figures = self._figures(current.county, report.figures, problems)
+        problems.raise_if_any("报告有误", "the report is invalid")
+
+        def decide(d: Disaster) -> None:
+            if kind is ReportKind.FINAL:
+                permissions.require_county_filer(actor, d.county)
+                d.file_final(figures=figures, as_of=as_of, explanation=report.explanation,
+                             actor=actor.as_dict(), policy=self._policy(), refiles=refiles)
+            else:
+                permissions.require_filer(actor, d.county, list(figures))
+                d.file_follow_up(figures=figures, as_of=as_of, explanation=report.explanation,
+                                 phoned_at=phoned_at, actor=actor.as_dict(), policy=self._policy(),
+                                 refiles=refiles)
+
+        return self._update(disaster_id_, decide, expected_version, idempotency, status=201)
+
+    def _update(
+        self, disaster_id_: UUID, decide: Any, expected_version: int | None,
+        idempotency: IdempotencyKey | None, status: int = 200,
+    ) -> CommandResult:
+        def attempt() -> tuple[Disaster, list[Any], int]:
+            d = self._load(disaster_id_)
+            check_version(d, expected_version)
+            decide(d)
+            return d, [], status
+
+        return run(self.app, attempt, idempotency)
+
+    def _load(self, disaster_id_: UUID) -> Disaster:
+        try:
+            found: Any = self.app.repository.get(disaster_id_)
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, Disaster):
+            raise NotFound(f"灾害过程 {disaster_id_} 不存在", f"disaster process {disaster_id_} not found")
+        return found
+
+    def _refuse_taken_key(self, county: str, disaster_date: date, hazard: str) -> None:
+        key_id = disaster_id(county, disaster_date, hazard)
+        try:
+            holder: Any = self.app.repository.get(key_id)
+        except AggregateNotFoundError:
+            return
+        raise _duplicate(holder.disaster_id if isinstance(holder, KeyClaim) else holder.id)
+
+    def _policy(self) -> ReportPolicy:
+        rules = self.rt.rules
+        return ReportPolicy(
+            indicators=self.rt.indicators,
+            jump_ratio=rules.reports.jump_ratio,
+            jump_min_delta=rules.reports.jump_min_delta,
+            rules_version=rules.version,
+        )
+
+    def _county(self, raw: str, problems: Problems) -> str | None:
+        try:
+            code = AreaCode.parse(raw, "county")
+        except InvalidInput as exc:
+            problems.items.extend(exc.fields)
+            return None
+        if code.level is not Level.COUNTY:
+            problems.add("county", "not_a_county", f"{raw} is a {code.level.value} code, not a county")
+            return None
+        if code not in self.rt.areas:
+            problems.add("county", "unknown_area", f"unknown county code {raw}")
+            return None
+        return code.county
+
+    def _figures(self, county: str, raw: dict[str, dict[str, Any]], problems: Problems) -> dict[str, Figures]:
+        if not raw:
+            problems.add("figures", "required", "name at least one township with its figures")
+        parsed: dict[str, Figures] = {}
+        for township_raw, values in raw.items():
+            where = f"figures.{township_raw}"
+            try:
+                code = AreaCode.parse(township_raw, where)
+            except InvalidInput as exc:
+                problems.items.extend(exc.fields)
+                continue
+            if code.level is not Level.TOWNSHIP:
+                problems.add(where, "not_a_township", f"{township_raw} is not a township (乡镇) code")
+                continue
+            if not code.is_within(county):
+                problems.add(where, "outside_county", f"township {township_raw} is not in county {county}")
+                continue
+            if code not in self.rt.areas:
+                problems.add(where, "unknown_area", f"unknown township code {township_raw}")
+                continue
+            if not isinstance(values, dict) or not values:
+                problems.add(where, "required", "give at least one indicator for this township")
+                continue
+            if code.prefix in parsed:
+                problems.add(where, "duplicate_township", f"township {code.prefix} is named twice")
+                continue
+            figures, found = self.rt.indicators.parse(values, where)
+            problems.items.extend(found)
+            parsed[code.prefix] = figures
+        return parsed
+
+    def _past_time(self, when: datetime, field_name: str, problems: Problems) -> datetime:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=CHINA)  # civil time without an offset is Beijing time
+        try:
+            in_utc: datetime | None = when.astimezone(timezone.utc)
+        except OverflowError:
+            in_utc = None
+        if in_utc is None or in_utc.year < EARLIEST_YEAR:
+            problems.add(field_name, "out_of_range", f"{field_name} must not be before {EARLIEST_YEAR}")
+            return self.rt.now()
+        skew = timedelta(seconds=self.rt.rules.reports.clock_skew_seconds)
+        if when > self.rt.now() + skew:
+            problems.add(field_name, "in_future", f"{field_name} must not be in the future")
+        return when
+
+    def _check_phoned(self, phoned_at: datetime | None, not_before: datetime, problems: Problems) -> datetime | None:
+        """The time of an earlier phone/fax report (补报), normalised to an aware datetime."""
+        if phoned_at is None:
+            return None
+        when = self._past_time(phoned_at, "phoned_at", problems)
+        if when < not_before:
+            problems.add("phoned_at", "before_occurrence", "the phone/fax report cannot precede the event")
+        return when
+
+    def _check_text(self, text: str, problems: Problems) -> None:
+        limit = self.rt.rules.reports.max_text_chars
+        if len(text or "") > limit:
+            problems.add("text", "too_long", f"the text report is limited to {limit} characters")
+
+
+def visible_to(actor: Actor, by_township: dict[str, Any]) -> dict[str, Any]:
+    """Per-township data an actor may see: a township account sees its own township only."""
+    if actor.role is Role.TOWNSHIP:
+        return {t: v for t, v in by_township.items() if actor.covers(t)}
+    return by_township
+
+
+def _duplicate(existing: UUID) -> Conflict:
+    return Conflict(
+        "该灾害过程已有初报，请报送续报", "this disaster process already has an initial report; file a follow-up",
+        details={"existing_id": str(existing)}, code="duplicate_process",
+    )

@@ -1,0 +1,82 @@
+"""The ledger put together: the one event store, the reference data and rules, and each concept's use cases.
+
+`LedgerRuntime` is what the API, the CLI, the projections worker and the
+tests hold: `runtime.app` is the one `Ledger` application (`ledger.store`),
+`runtime.areas`, `.hazards`, `.indicators` the reference data, `.rules`,
+`.deadlines`, `.relief_rules` the configured rules, and `.disasters`,
+`.relief`, `.accounts`, `.audit` the use cases of each concept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ledger.accounts.service import AccountService
+from ledger.audit.replay import AuditService
+from ledger.disasters.deadlines import DeadlineRules
+from ledger.disasters.rules import Rules
+from ledger.disasters.service import DisasterService
+from ledger.personal.keys import PersonalDataKey
+from ledger.reference.areas import AreaTable
+from ledger.reference.hazards import HazardCatalogue
+from ledger.reference.indicators import IndicatorSet
+from ledger.relief.rules import ReliefRules
+from ledger.relief.service import ReliefService
+from ledger.store.application import Ledger, utc_now
+
+
+@dataclass
+class LedgerConfig:
+    """Everything the domain needs from the outside, resolved by the settings layer."""
+
+    persistence: dict[str, str]  # the eventsourcing env: PERSISTENCE_MODULE, SQLITE_DBNAME / POSTGRES_*, CIPHER_*
+    token_pepper: bytes
+    data_dir: Path | None = None
+    rules_file: Path | None = None
+    hazards_file: Path | None = None
+    indicators_file: Path | None = None
+    deadlines_file: Path | None = None
+    relief_rules_file: Path | None = None
+    seal_interval: int = 1000
+    """A seal checkpoint every this many sealed events."""
+    pii_key: bytes = b""
+    """32 bytes for keyed hashes and field encryption of personal data (derived from the pepper if empty)."""
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+
+class LedgerRuntime:
+    """The application plus the reference data and the use-case services."""
+
+    def __init__(self, config: LedgerConfig, areas: AreaTable | None = None) -> None:
+        self.config = config
+        self.app = Ledger(env=dict(config.persistence))
+        self.areas = areas if areas is not None else AreaTable.load(config.data_dir)
+        self.hazards = HazardCatalogue.load(config.hazards_file)
+        self.indicators = IndicatorSet.load(config.indicators_file)
+        self.rules = Rules.load(config.rules_file)
+        self.deadlines = DeadlineRules.load(config.deadlines_file)
+        self.relief_rules = ReliefRules.load(config.relief_rules_file)
+        self.pii = PersonalDataKey(config.pii_key or hashlib.sha256(b"pii:" + config.token_pepper).digest())
+        self.accounts = AccountService(self)
+        self.disasters = DisasterService(self)
+        self.relief = ReliefService(self)
+        self.audit = AuditService(self)
+
+    def now(self) -> datetime:
+        return self.config.clock()
+
+    def position(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def close(self) -> None:
+        self.app.close()
+
+    def __enter__(self) -> LedgerRuntime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
