@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ledger.accounts.service import local_operator
-from ledger.disasters.service import FiguresReport, InitialReport, ResponseChange
+from ledger.disasters.inputs import FiguresReport, InitialReport, ResponseChange
 from ledger.runtime import LedgerRuntime
 from ledger.store.errors import Conflict
 

@@ -167,7 +167,7 @@ def show(
 
     from api.presenters import OCCURRED_AT
     from ledger.accounts.service import local_operator
-    from ledger.disasters.service import CHINA
+    from ledger.disasters.inputs import CHINA
     from ledger.store.errors import DomainError
 
     try:

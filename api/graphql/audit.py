@@ -95,7 +95,7 @@ def _text(value: Any) -> str | None:
 
 
 def _aware(moment: datetime) -> datetime:
-    from ledger.disasters.service import CHINA
+    from ledger.disasters.inputs import CHINA
 
     return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 

@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 
 from api.deps import CurrentActor, Runtime
 from api.presenters import EXACT, history_out
-from ledger.disasters.service import CHINA
+from ledger.disasters.inputs import CHINA
 from ledger.store.errors import FieldProblem, InvalidInput
 from schemas.common import ERROR_RESPONSES
 

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, ExpectedVersion, IdempotencyHeader, Runtime, idempotency_key
 from api.presenters import command_response, disaster_out, history_out
-from ledger.disasters.service import Correction, FiguresReport, InitialReport, ResponseChange
+from ledger.disasters.inputs import Correction, FiguresReport, InitialReport, ResponseChange
 from schemas.common import ERROR_RESPONSES, CommandOut
 from schemas.disasters import (
     CorrectionIn,

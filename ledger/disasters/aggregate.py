@@ -15,48 +15,33 @@ world, when it happened.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from ledger.disasters.keys import disaster_id
-from ledger.disasters.rules import ReportPolicy
+from ledger.disasters.reports import (
+    ReportKind,
+    ReportPolicy,
+    Review,
+    Stage,
+    check_consistency,
+    check_report,
+    find_report,
+    new_report,
+    require_text,
+    require_unreviewed,
+    stage_of,
+)
+from ledger.disasters.responses import ResponseAction, check_response_change
 from ledger.reference.indicators import (
     Figures,
-    IndicatorSet,
-    Jump,
     add_figures,
     figures_from_json,
     figures_to_json,
 )
 from ledger.store.errors import Conflict, FieldProblem, InvalidInput
-
-
-class Stage(StrEnum):
-    INITIAL = "initial"  # 初报
-    FOLLOW_UP = "follow_up"  # 续报
-    FINAL = "final"  # 核报
-    RETRACTED = "retracted"  # 核销
-
-
-class ReportKind(StrEnum):
-    INITIAL = "initial"
-    FOLLOW_UP = "follow_up"
-    FINAL = "final"
-
-
-class Review(StrEnum):
-    SUBMITTED = "submitted"
-    ACCEPTED = "accepted"
-    RETURNED = "returned"  # 驳回
-
-
-class ResponseAction(StrEnum):
-    START = "start"  # 启动
-    ADJUST = "adjust"  # 调整
-    END = "end"  # 终止
 
 
 class ReportClosed(Conflict):
@@ -65,14 +50,6 @@ class ReportClosed(Conflict):
 
 class ProcessRetracted(Conflict):
     code = "retracted"
-
-
-class ExplanationRequired(InvalidInput):
-    code = "explanation_required"
-
-
-class InconsistentFigures(InvalidInput):
-    code = "inconsistent_figures"
 
 
 class Disaster(Aggregate):
@@ -101,7 +78,7 @@ class Disaster(Aggregate):
         policy: ReportPolicy,
         area_edition: str,
     ) -> Disaster:
-        _check_consistency(policy.indicators, figures)
+        check_consistency(policy.indicators, figures)
         return cls(
             county=county,
             disaster_date=disaster_date,
@@ -165,7 +142,7 @@ class Disaster(Aggregate):
             raise ReportClosed(
                 "该灾害过程已核报，只能勘误", "the final report (核报) has been filed; only corrections are possible"
             )
-        jumps = self._check_report(figures, as_of, explanation, policy, refiles)
+        jumps = check_report(self, figures, as_of, explanation, policy, refiles)
         self._follow_up_filed(
             number=len(self.reports) + 1,
             figures={t: figures_to_json(f) for t, f in figures.items()},
@@ -208,7 +185,7 @@ class Disaster(Aggregate):
         self._require_open()
         if self.stage is Stage.FINAL:
             raise ReportClosed("该灾害过程已核报", "the final report (核报) has already been filed")
-        jumps = self._check_report(figures, as_of, explanation, policy, refiles)
+        jumps = check_report(self, figures, as_of, explanation, policy, refiles)
         self._final_filed(
             number=len(self.reports) + 1,
             figures={t: figures_to_json(f) for t, f in figures.items()},
@@ -238,13 +215,7 @@ class Disaster(Aggregate):
     # --- review by the upper level ---------------------------------------------------
 
     def report(self, number: int) -> dict[str, Any]:
-        if not 1 <= number <= len(self.reports):
-            raise InvalidInput(
-                f"没有第 {number} 号报告", f"there is no report number {number}",
-                fields=[FieldProblem("number", "unknown_report", f"reports are numbered 1..{len(self.reports)}")],
-                code="unknown_report",
-            )
-        return self.reports[number - 1]
+        return find_report(self.reports, number)
 
     def accept(self, number: int, actor: dict[str, Any]) -> None:
         self._require_open()
@@ -260,7 +231,7 @@ class Disaster(Aggregate):
         """驳回: the report's figures stop counting until it is refiled."""
         self._require_open()
         self._require_unreviewed(number)
-        _require_text(reason, "reason")
+        require_text(reason, "reason")
         self._returned(number=number, reason=reason, actor=actor)
 
     @event("ReportReturned")
@@ -286,7 +257,7 @@ class Disaster(Aggregate):
     ) -> None:
         """勘误: changes the date (and time), type or text — never another level's figures. The id stays."""
         self._require_open()
-        _require_text(reason, "reason")
+        require_text(reason, "reason")
         changes: dict[str, Any] = {}
         if disaster_date is not None and disaster_date != self.disaster_date:
             changes["disaster_date"] = disaster_date
@@ -361,26 +332,8 @@ class Disaster(Aggregate):
     ) -> None:
         """启动 / 调整 / 终止 a response level (Ⅰ–Ⅳ) under a named plan."""
         self._require_open()
-        _require_text(reason, "reason")
-        active = self.response is not None and self.response.get("level") is not None
-        if action is ResponseAction.START and active:
-            raise Conflict("响应已启动，请使用调整", "a response is already active; adjust it instead", code="response_active")
-        if action in (ResponseAction.ADJUST, ResponseAction.END) and not active:
-            raise Conflict("当前没有启动的响应", "no response is active", code="no_response")
-        if action is ResponseAction.END:
-            level = None
-        elif isinstance(level, bool) or level not in (1, 2, 3, 4):
-            raise InvalidInput(
-                "响应级别应为 1–4（Ⅰ–Ⅳ）", "the response level must be 1–4 (Ⅰ–Ⅳ)",
-                fields=[FieldProblem("level", "bad_level", "1, 2, 3 or 4")],
-            )
-        elif action is ResponseAction.ADJUST and self.response and level == self.response["level"]:
-            raise Conflict("响应级别未改变", "the response level is unchanged", code="level_unchanged")
-        if decided_at < self.occurred_at:
-            raise InvalidInput(
-                "决定时间早于灾害发生时间", "decided_at is before the disaster occurred",
-                fields=[FieldProblem("decided_at", "before_occurrence", "must not precede occurred_at")],
-            )
+        require_text(reason, "reason")
+        level = check_response_change(self.response, action, level, decided_at, self.occurred_at)
         self._response_changed(
             action=action.value, level=level, plan=plan, plan_version=plan_version,
             government_level=government_level, decided_at=decided_at, reason=reason, actor=actor,
@@ -406,7 +359,7 @@ class Disaster(Aggregate):
     def retract(self, reason: str, actor: dict[str, Any]) -> None:
         """核销: the process no longer counts anywhere; its key stays taken."""
         self._require_open()
-        _require_text(reason, "reason")
+        require_text(reason, "reason")
         self._retracted(reason=reason, actor=actor)
 
     @event("Retracted")
@@ -439,75 +392,7 @@ class Disaster(Aggregate):
             raise ProcessRetracted("该灾害过程已核销", "this disaster process has been retracted (核销)")
 
     def _require_unreviewed(self, number: int) -> None:
-        report = self.report(number)
-        if report["review"] is not Review.SUBMITTED:
-            raise Conflict(
-                f"第 {number} 号报告已审核（{report['review'].value}）",
-                f"report {number} has already been reviewed ({report['review'].value})",
-                code="already_reviewed",
-            )
-
-    def _check_report(
-        self,
-        figures: dict[str, Figures],
-        as_of: datetime,
-        explanation: str | None,
-        policy: ReportPolicy,
-        refiles: int | None,
-    ) -> list[Jump]:
-        if refiles is not None and self.report(refiles)["review"] is not Review.RETURNED:
-            raise Conflict(
-                f"第 {refiles} 号报告未被驳回，无需重报", f"report {refiles} was not returned; nothing to refile",
-                code="not_returned",
-            )
-        if refiles is not None and any(r["refiles"] == refiles for r in self.reports):
-            earlier = next(r["number"] for r in self.reports if r["refiles"] == refiles)
-            raise Conflict(
-                f"第 {refiles} 号报告已由第 {earlier} 号报告重报", f"report {refiles} was already refiled as report {earlier}",
-                code="already_refiled", details={"refiled_as": earlier},
-            )
-        if as_of < self.occurred_at:
-            raise InvalidInput(
-                "统计时间早于灾害发生时间", "the report's as_of time is before the disaster occurred",
-                fields=[FieldProblem("as_of", "before_occurrence", "must not precede the disaster's occurred_at")],
-            )
-        stale = [
-            FieldProblem(f"figures.{t}", "older_than_reported", f"{t} already has figures as of {latest.isoformat()}")
-            for t in figures
-            if (latest := self._latest_as_of(t)) is not None and as_of < latest
-        ]
-        if stale:
-            raise InvalidInput(
-                "报告的统计时间早于该乡镇已报送的数据", "the report is older than figures already reported for a township",
-                fields=stale, code="older_than_reported",
-            )
-        current = self.township_figures()
-        merged = {t: {**current.get(t, {}), **f} for t, f in figures.items()}
-        _check_consistency(policy.indicators, merged)
-        jumps = [
-            jump
-            for township, reported in figures.items()
-            for jump in policy.indicators.jumps(
-                township, current.get(township, {}), reported, policy.jump_ratio, policy.jump_min_delta
-            )
-        ]
-        if jumps and not (explanation and explanation.strip()):
-            raise ExplanationRequired(
-                "数据激增或减少，须附书面说明", "large increases or any decrease need a written explanation",
-                fields=[
-                    FieldProblem(
-                        f"figures.{j.township}.{j.indicator}", j.kind,
-                        f"{j.indicator}: {j.previous} → {j.reported} ({j.kind}) needs an explanation",
-                    )
-                    for j in jumps
-                ],
-            )
-        return jumps
-
-    def _latest_as_of(self, township: str) -> datetime | None:
-        """When the figures that count for a township were as of."""
-        dates = [r["as_of"] for r in self.reports if r["review"] is not Review.RETURNED and township in r["figures"]]
-        return max(dates) if dates else None
+        require_unreviewed(self.report(number), number)
 
     def _add_report(
         self,
@@ -520,48 +405,11 @@ class Disaster(Aggregate):
         phoned_at: datetime | None,
         actor: dict[str, Any],
     ) -> None:
-        self.reports.append(
-            {
-                "number": len(self.reports) + 1,
-                "kind": kind,
-                "figures": figures,
-                "as_of": as_of,
-                "explanation": explanation,
-                "jumps": jumps,
-                "refiles": refiles,
-                "phoned_at": phoned_at,
-                "filed_by": actor,
-                "review": Review.SUBMITTED,
-                "reviewed_by": None,
-                "return_reason": None,
-            }
-        )
+        self.reports.append(new_report(len(self.reports) + 1, kind, figures, as_of, explanation, jumps, refiles,
+                                       phoned_at, actor))
         self._restage()
 
     def _restage(self) -> None:
         """The stage follows the latest report that still counts."""
-        if self.stage is Stage.RETRACTED:
-            return
-        counted = [r for r in self.reports if r["review"] is not Review.RETURNED]
-        if not counted:
-            self.stage = Stage.INITIAL
-        else:
-            self.stage = {
-                ReportKind.INITIAL: Stage.INITIAL,
-                ReportKind.FOLLOW_UP: Stage.FOLLOW_UP,
-                ReportKind.FINAL: Stage.FINAL,
-            }[counted[-1]["kind"]]
-
-
-def _check_consistency(indicators: IndicatorSet, figures: dict[str, Figures]) -> None:
-    problems = [p for t, f in figures.items() for p in indicators.check(f, f"figures.{t}")]
-    if problems:
-        raise InconsistentFigures("报表数据不一致", "the figures are inconsistent", fields=problems)
-
-
-def _require_text(value: str, field_name: str) -> None:
-    if not value or not value.strip():
-        raise InvalidInput(
-            f"{field_name} 不能为空", f"{field_name} must not be empty",
-            fields=[FieldProblem(field_name, "required", "a written reason is required")],
-        )
+        if self.stage is not Stage.RETRACTED:
+            self.stage = stage_of(self.reports)

@@ -13,10 +13,6 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
-from ledger.reference.indicators import (
-    IndicatorSet,
-)
-
 
 @dataclass(frozen=True)
 class ReportRules:
@@ -54,13 +50,3 @@ class Rules:
         if rules.reports.jump_ratio < 0 or rules.reports.jump_min_delta < 0:
             raise ValueError("rules: jump_ratio and jump_min_delta must not be negative")
         return rules
-
-
-@dataclass(frozen=True)
-class ReportPolicy:
-    """What a report is checked against: the indicators and the jump rules in force."""
-
-    indicators: IndicatorSet
-    jump_ratio: Decimal
-    jump_min_delta: Decimal
-    rules_version: str

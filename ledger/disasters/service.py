@@ -7,19 +7,26 @@ values into domain values (area codes, exact figures), then runs through
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
 
 from ledger.disasters import permissions
-from ledger.disasters.aggregate import Disaster, ReportKind, ResponseAction
+from ledger.disasters.aggregate import Disaster
+from ledger.disasters.inputs import (
+    CHINA,
+    EARLIEST_YEAR,
+    Correction,
+    FiguresReport,
+    InitialReport,
+    ReportInputs,
+    ResponseChange,
+)
 from ledger.disasters.keys import KeyClaim, disaster_id
-from ledger.disasters.rules import ReportPolicy
-from ledger.reference.codes import AreaCode, Level
+from ledger.disasters.reports import ReportKind, ReportPolicy
+from ledger.disasters.responses import ResponseAction
 from ledger.reference.indicators import Figures
 from ledger.store import actors
 from ledger.store.actors import Actor, Role
@@ -30,63 +37,15 @@ if TYPE_CHECKING:
     from ledger.runtime import LedgerRuntime
 
 
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
-EARLIEST_YEAR = 1949  # no report in this system describes an earlier disaster
-
-
-@dataclass(frozen=True)
-class InitialReport:
-    """初报."""
-
-    county: str
-    hazard: str
-    occurred_at: datetime
-    figures: dict[str, dict[str, Any]]
-    subtype: str | None = None
-    text: str = ""
-    explanation: str | None = None
-    phoned_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class FiguresReport:
-    """续报 or 核报: totals to date for the townships named."""
-
-    figures: dict[str, dict[str, Any]]
-    as_of: datetime
-    explanation: str | None = None
-    phoned_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Correction:
-    """勘误."""
-
-    reason: str
-    disaster_date: date | None = None
-    occurred_at: datetime | None = None
-    hazard: str | None = None
-    subtype: str | None = None
-    text: str | None = None
-
-
-@dataclass(frozen=True)
-class ResponseChange:
-    action: str
-    plan: str
-    plan_version: str
-    government_level: str
-    decided_at: datetime
-    reason: str
-    level: int | None = None
 
 
 class DisasterService:
     def __init__(self, runtime: LedgerRuntime) -> None:
         self.rt = runtime
         self.app = runtime.app
+        self.inputs = ReportInputs(runtime)
 
     # --- commands ------------------------------------------------------------------
 
@@ -96,13 +55,13 @@ class DisasterService:
         """初报: opens the process; a second 初报 of the same process is refused with its id."""
         actors.require_writer(actor)
         problems = Problems()
-        county = self._county(report.county, problems)
+        county = self.inputs.county(report.county, problems)
         hazard = report.hazard
         self.rt.hazards.require(hazard, report.subtype)
-        occurred_at = self._past_time(report.occurred_at, "occurred_at", problems)
-        phoned_at = self._check_phoned(report.phoned_at, occurred_at, problems)
-        self._check_text(report.text, problems)
-        figures = self._figures(county, report.figures, problems) if county else {}
+        occurred_at = self.inputs.past_time(report.occurred_at, "occurred_at", problems)
+        phoned_at = self.inputs.phoned_at(report.phoned_at, occurred_at, problems)
+        self.inputs.text(report.text, problems)
+        figures = self.inputs.figures(county, report.figures, problems) if county else {}
         problems.raise_if_any("初报有误", "the initial report is invalid")
         assert county is not None
         permissions.require_filer(actor, county, list(figures))
@@ -196,11 +155,11 @@ class DisasterService:
             )
         problems = Problems()
         if correction.text is not None:
-            self._check_text(correction.text, problems)
+            self.inputs.text(correction.text, problems)
         occurred_at = correction.occurred_at
         disaster_date = correction.disaster_date
         if occurred_at is not None:
-            occurred_at = self._past_time(occurred_at, "occurred_at", problems)
+            occurred_at = self.inputs.past_time(occurred_at, "occurred_at", problems)
             civil = occurred_at.astimezone(CHINA).date()
             if disaster_date is not None and disaster_date != civil:
                 problems.add("disaster_date", "date_mismatch", f"occurred_at falls on {civil}, not {disaster_date}")
@@ -244,7 +203,7 @@ class DisasterService:
     ) -> CommandResult:
         actors.require_writer(actor)
         problems = Problems()
-        when = self._past_time(stabilised_at, "stabilised_at", problems)
+        when = self.inputs.past_time(stabilised_at, "stabilised_at", problems)
         problems.raise_if_any("时间有误", "invalid time")
 
         def decide(d: Disaster) -> None:
@@ -260,7 +219,7 @@ class DisasterService:
         """启动 / 调整 / 终止 the response level, by an authorised (county-level or higher) account."""
         actors.require_writer(actor)
         problems = Problems()
-        decided_at = self._past_time(change.decided_at, "decided_at", problems)
+        decided_at = self.inputs.past_time(change.decided_at, "decided_at", problems)
         try:
             action = ResponseAction(change.action)
         except ValueError:
@@ -319,9 +278,9 @@ class DisasterService:
         current = self._load(disaster_id_)
         actors.require_reader(actor, current.county)
         problems = Problems()
-        as_of = self._past_time(report.as_of, "as_of", problems)
-        phoned_at = self._check_phoned(report.phoned_at, as_of, problems)
-        figures = self._figures(current.county, report.figures, problems)
+        as_of = self.inputs.past_time(report.as_of, "as_of", problems)
+        phoned_at = self.inputs.phoned_at(report.phoned_at, as_of, problems)
+        figures = self.inputs.figures(current.county, report.figures, problems)
         problems.raise_if_any("报告有误", "the report is invalid")
 
         def decide(d: Disaster) -> None:
@@ -374,80 +333,6 @@ class DisasterService:
             jump_min_delta=rules.reports.jump_min_delta,
             rules_version=rules.version,
         )
-
-    def _county(self, raw: str, problems: Problems) -> str | None:
-        try:
-            code = AreaCode.parse(raw, "county")
-        except InvalidInput as exc:
-            problems.items.extend(exc.fields)
-            return None
-        if code.level is not Level.COUNTY:
-            problems.add("county", "not_a_county", f"{raw} is a {code.level.value} code, not a county")
-            return None
-        if code not in self.rt.areas:
-            problems.add("county", "unknown_area", f"unknown county code {raw}")
-            return None
-        return code.county
-
-    def _figures(self, county: str, raw: dict[str, dict[str, Any]], problems: Problems) -> dict[str, Figures]:
-        if not raw:
-            problems.add("figures", "required", "name at least one township with its figures")
-        parsed: dict[str, Figures] = {}
-        for township_raw, values in raw.items():
-            where = f"figures.{township_raw}"
-            try:
-                code = AreaCode.parse(township_raw, where)
-            except InvalidInput as exc:
-                problems.items.extend(exc.fields)
-                continue
-            if code.level is not Level.TOWNSHIP:
-                problems.add(where, "not_a_township", f"{township_raw} is not a township (乡镇) code")
-                continue
-            if not code.is_within(county):
-                problems.add(where, "outside_county", f"township {township_raw} is not in county {county}")
-                continue
-            if code not in self.rt.areas:
-                problems.add(where, "unknown_area", f"unknown township code {township_raw}")
-                continue
-            if not isinstance(values, dict) or not values:
-                problems.add(where, "required", "give at least one indicator for this township")
-                continue
-            if code.prefix in parsed:
-                problems.add(where, "duplicate_township", f"township {code.prefix} is named twice")
-                continue
-            figures, found = self.rt.indicators.parse(values, where)
-            problems.items.extend(found)
-            parsed[code.prefix] = figures
-        return parsed
-
-    def _past_time(self, when: datetime, field_name: str, problems: Problems) -> datetime:
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=CHINA)  # civil time without an offset is Beijing time
-        try:
-            in_utc: datetime | None = when.astimezone(timezone.utc)
-        except OverflowError:
-            in_utc = None
-        if in_utc is None or in_utc.year < EARLIEST_YEAR:
-            problems.add(field_name, "out_of_range", f"{field_name} must not be before {EARLIEST_YEAR}")
-            return self.rt.now()
-        skew = timedelta(seconds=self.rt.rules.reports.clock_skew_seconds)
-        if when > self.rt.now() + skew:
-            problems.add(field_name, "in_future", f"{field_name} must not be in the future")
-        return when
-
-    def _check_phoned(self, phoned_at: datetime | None, not_before: datetime, problems: Problems) -> datetime | None:
-        """The time of an earlier phone/fax report (补报), normalised to an aware datetime."""
-        if phoned_at is None:
-            return None
-        when = self._past_time(phoned_at, "phoned_at", problems)
-        if when < not_before:
-            problems.add("phoned_at", "before_occurrence", "the phone/fax report cannot precede the event")
-        return when
-
-    def _check_text(self, text: str, problems: Problems) -> None:
-        limit = self.rt.rules.reports.max_text_chars
-        if len(text or "") > limit:
-            problems.add("text", "too_long", f"the text report is limited to {limit} characters")
 
 
 def visible_to(actor: Actor, by_township: dict[str, Any]) -> dict[str, Any]:

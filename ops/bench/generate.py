@@ -64,12 +64,13 @@ from benchlib import console
 
 from ledger.accounts.aggregate import Account, account_id
 from ledger.accounts.service import local_operator
-from ledger.runtime import LedgerRuntime
+from ledger.disasters.aggregate import Disaster
+from ledger.disasters.keys import KeyClaim
+from ledger.disasters.reports import ReportPolicy
+from ledger.disasters.responses import ResponseAction
 from ledger.reference.area_files import import_areas
 from ledger.reference.areas import AreaTable
-from ledger.disasters.aggregate import Disaster, ResponseAction
-from ledger.disasters.keys import KeyClaim
-from ledger.disasters.rules import ReportPolicy
+from ledger.runtime import LedgerRuntime
 
 BEIJING = timezone(timedelta(hours=8))
 HOUR = 3600.0

@@ -42,11 +42,11 @@ from benchlib import console
 from rich.table import Table
 
 from api.app import create_app
-from ledger.runtime import LedgerRuntime
 from ledger.reference.areas import AreaTable
 from ledger.reference.codes import Level
-from projections.runner import ProjectionHost
+from ledger.runtime import LedgerRuntime
 from projections.disasters.statistics import StatisticsQuery
+from projections.runner import ProjectionHost
 
 STATISTICS = """
 query Stats($area: String!, $period: PeriodInput!, $hazard: String) {

@@ -39,8 +39,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 from benchlib import console
 from rich.table import Table
 
-from ledger.runtime import LedgerRuntime
 from ledger.reference.areas import AreaTable
+from ledger.runtime import LedgerRuntime
 from projections.registry import PROJECTIONS
 from projections.runner import Follower, open_projection
 
@@ -115,7 +115,7 @@ def verify(runtime: Any, env: dict[str, str], data_dir: Path, sample: int, seed:
     import random
     from decimal import Decimal
 
-    from ledger.disasters.aggregate import Stage
+    from ledger.disasters.reports import Stage
 
     board = open_projection(PROJECTIONS["board"], env, data_dir).view if "board" in PROJECTIONS else None
     stats = open_projection(PROJECTIONS["statistics"], env, data_dir).view if "statistics" in PROJECTIONS else None

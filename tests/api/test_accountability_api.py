@@ -17,12 +17,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from api.rest import accountability
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from api.app import create_app
 from api.files.accountability import check_jsonl
+from api.rest import accountability
 from ledger.audit.accountability_sections import SECTION_KEYS, SECTIONS
 from ledger.audit.seal import parse_digest
 from projections.audit.seal import Sealer

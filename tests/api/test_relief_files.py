@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api.rest import relief_files
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
 from api.app import create_app
 from api.files.relief_import import header_name
+from api.rest import relief_files
 from ledger.personal.identifiers import id_check_digit, mask_id
 from ledger.runtime import LedgerRuntime
 from projections.registry import PROJECTIONS

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.accounts.service import local_operator
-from ledger.disasters.service import CHINA, FiguresReport, InitialReport, ResponseChange
+from ledger.disasters.inputs import CHINA, FiguresReport, InitialReport, ResponseChange
 from ledger.runtime import LedgerRuntime
 from ledger.store.actors import Actor
 

@@ -27,8 +27,9 @@ from hypothesis import strategies as st
 
 from api.settings import CIPHER_TOPIC, postgres_env, prepare_postgres
 from ledger.accounts.service import local_operator
-from ledger.disasters.aggregate import Disaster, Review, Stage
-from ledger.disasters.service import Correction, FiguresReport, InitialReport, ResponseChange
+from ledger.disasters.aggregate import Disaster
+from ledger.disasters.inputs import Correction, FiguresReport, InitialReport, ResponseChange
+from ledger.disasters.reports import Review, Stage
 from ledger.runtime import LedgerConfig, LedgerRuntime
 from ledger.store.actors import Actor
 from ledger.store.errors import DomainError

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ledger.disasters.service import Correction
+from ledger.disasters.inputs import Correction
 from projections.disasters.board import BoardFilter, BoardProjection
 from projections.disasters.statistics import StatisticsProjection, StatisticsQuery, StatisticsResult
 from projections.runner import Follower

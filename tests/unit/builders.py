@@ -15,8 +15,9 @@ from uuid import NAMESPACE_URL, uuid5
 
 from ledger.accounts.service import local_operator
 from ledger.disasters.aggregate import Disaster
-from ledger.disasters.rules import ReportPolicy, Rules
-from ledger.disasters.service import FiguresReport, InitialReport
+from ledger.disasters.inputs import FiguresReport, InitialReport
+from ledger.disasters.reports import ReportPolicy
+from ledger.disasters.rules import Rules
 from ledger.reference.areas import AreaTable
 from ledger.reference.indicators import Figures, IndicatorSet
 from ledger.runtime import LedgerConfig, LedgerRuntime

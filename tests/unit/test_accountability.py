@@ -32,7 +32,7 @@ from ledger.audit.accountability import build_report, require_report_reader
 from ledger.audit.accountability_scan import scrub
 from ledger.audit.accountability_sections import SECTION_KEYS, SECTIONS
 from ledger.audit.seal import parse_digest
-from ledger.disasters.service import Correction, FiguresReport, InitialReport
+from ledger.disasters.inputs import Correction, FiguresReport, InitialReport
 from ledger.relief.applications import Application
 from ledger.runtime import LedgerRuntime
 from ledger.store.errors import InvalidInput, NotPermitted

@@ -24,7 +24,7 @@ import pytest
 
 from ledger.accounts.service import local_operator
 from ledger.audit.replay import flatten
-from ledger.disasters.service import Correction, FiguresReport, InitialReport
+from ledger.disasters.inputs import Correction, FiguresReport, InitialReport
 from ledger.personal.identifiers import id_check_digit, mask_card, mask_id, mask_phone
 from ledger.relief.applications import Application
 from ledger.relief.fund import fund_id
