@@ -10,10 +10,7 @@ tests hold: `runtime.app` is the one `Ledger` application (`ledger.store`),
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from ledger.accounts.service import AccountService
 from ledger.audit.replay import AuditService
@@ -26,30 +23,12 @@ from ledger.reference.hazards import HazardCatalogue
 from ledger.reference.indicators import IndicatorSet
 from ledger.relief.rules import ReliefRules
 from ledger.relief.service import ReliefService
-from ledger.store.application import Ledger, utc_now
-
-
-@dataclass
-class LedgerConfig:
-    """Everything the domain needs from the outside, resolved by the settings layer."""
-
-    persistence: dict[str, str]  # the eventsourcing env: PERSISTENCE_MODULE, SQLITE_DBNAME / POSTGRES_*, CIPHER_*
-    token_pepper: bytes
-    data_dir: Path | None = None
-    rules_file: Path | None = None
-    hazards_file: Path | None = None
-    indicators_file: Path | None = None
-    deadlines_file: Path | None = None
-    relief_rules_file: Path | None = None
-    seal_interval: int = 1000
-    """A seal checkpoint every this many sealed events."""
-    pii_key: bytes = b""
-    """32 bytes for keyed hashes and field encryption of personal data (derived from the pepper if empty)."""
-    clock: Callable[[], datetime] = field(default=utc_now)
+from ledger.store.application import Ledger
+from ledger.store.config import LedgerConfig
 
 
 class LedgerRuntime:
-    """The application plus the reference data and the use-case services."""
+    """The application plus the reference data and the use-case services (a `LedgerContext`)."""
 
     def __init__(self, config: LedgerConfig, areas: AreaTable | None = None) -> None:
         self.config = config

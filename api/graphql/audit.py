@@ -1,9 +1,9 @@
 """GraphQL audit reads: any aggregate as known at a moment, and the field-by-field diff.
 
-`AuditQuery` is merged into the root query of `api.graphql`
+`AuditQuery` is merged into the root query in `api.graphql.schema`
 (`merge_types("Query", (Query, ReliefQuery, AuditQuery))`). It answers what
 `GET /v1/audit/{id}/as-known-at` and `GET /v1/audit/{id}/diff` answer, from
-the same `ledger.audit.AuditService` — it replays the event store, so no
+the same `ledger.audit.replay.AuditService` — it replays the event store, so no
 projection host is needed (no `minPosition`).
 
 - `asKnownAt(id, at)`: the version and the flattened state from the events

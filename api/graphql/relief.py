@@ -1,6 +1,6 @@
 """GraphQL reads of relief: the roster (花名册), fund balances, 冬春 statistics, overdue work.
 
-`ReliefQuery` is merged into the root query of `api.graphql`
+`ReliefQuery` is merged into the root query in `api.graphql.schema`
 (`strawberry.tools.merge_types("Query", (Query, ReliefQuery))`, with
 `config=StrawberryConfig(scalar_map=RELIEF_SCALARS)` for the `Fen` scalar);
 it uses the same context (actor, runtime, host) and the same scope and

@@ -23,7 +23,7 @@ from ledger.store.commands import CommandResult, IdempotencyKey, run
 from ledger.store.errors import Conflict, NotAuthenticated, NotFound, NotPermitted
 
 if TYPE_CHECKING:
-    from ledger.runtime import LedgerRuntime
+    from ledger.store.context import LedgerContext
 
 
 def local_operator() -> Actor:
@@ -37,7 +37,7 @@ def local_operator() -> Actor:
 
 
 class AccountService:
-    def __init__(self, runtime: LedgerRuntime) -> None:
+    def __init__(self, runtime: LedgerContext) -> None:
         self.rt = runtime
         self.app = runtime.app
 

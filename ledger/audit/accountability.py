@@ -7,7 +7,7 @@ period (Beijing civil dates, inclusive):
 - `late_and_missing` — 迟报 / 未报: the deadline flags of the processes whose
   disaster date lies in the period, each process rebuilt by replaying its
   events with `ledger.disasters.state.apply` and evaluated at "now" with
-  the deadline rules in force (`ledger.deadlines.evaluate`);
+  the deadline rules in force (`ledger.disasters.deadlines.evaluate`);
 - `corrections` — 勘误: what changed (old → new), who, which unit, when, why;
 - `retractions` — 核销 with the reason;
 - `returns` — 驳回 of a report with the reason;
@@ -51,7 +51,7 @@ from ledger.store.actors import Actor, Role
 from ledger.store.errors import FieldProblem, InvalidInput, NotPermitted
 
 if TYPE_CHECKING:
-    from ledger.runtime import LedgerRuntime
+    from ledger.store.context import LedgerContext
 
 
 BATCH = 1000
@@ -96,7 +96,7 @@ class AccountabilityReport:
         return {**self.metadata(), "sections": {key: self.sections.get(key, []) for key in SECTION_KEYS}}
 
 
-def report_area(runtime: LedgerRuntime, area: str) -> AreaCode:
+def report_area(runtime: LedgerContext, area: str) -> AreaCode:
     """The report's area: a known province, city or county (422 otherwise)."""
     code = AreaCode.parse(area, "area")
     runtime.areas.require(code, "area")
@@ -146,7 +146,7 @@ def period_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
             datetime.combine(date_to + timedelta(days=1), time(0), CHINA))
 
 
-def build_report(runtime: LedgerRuntime, area: str, date_from: date, date_to: date, *,
+def build_report(runtime: LedgerContext, area: str, date_from: date, date_to: date, *,
                  upto: int | None = None, now: datetime | None = None) -> AccountabilityReport:
     """The accountability report of `area` (province, city or county) for recorded dates
     `date_from` … `date_to` (Beijing, inclusive), from the log up to position `upto` (default:

@@ -32,7 +32,7 @@ from ledger.relief.programmes import PROGRAMME_NAMES
 from ledger.store.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from ledger.runtime import LedgerRuntime
+    from ledger.store.context import LedgerContext
 
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -86,7 +86,7 @@ def acted_by(actor: dict[str, Any] | None) -> dict[str, Any]:
 class AccountabilityScan:
     """Folds the log, event by event, into the report's sections."""
 
-    def __init__(self, runtime: LedgerRuntime, prefix: str, start: datetime, end: datetime) -> None:
+    def __init__(self, runtime: LedgerContext, prefix: str, start: datetime, end: datetime) -> None:
         self.rt = runtime
         self.prefix = prefix
         self.start = start

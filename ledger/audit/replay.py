@@ -32,7 +32,7 @@ from ledger.store.actors import Actor, Role
 from ledger.store.errors import NotFound, NotPermitted
 
 if TYPE_CHECKING:
-    from ledger.runtime import LedgerRuntime
+    from ledger.store.context import LedgerContext
 
 
 MASKS = {"id_number": mask_id, "phone": mask_phone, "card_number": mask_card}
@@ -109,7 +109,7 @@ def plain(value: Any) -> Any:
 
 
 class AuditService:
-    def __init__(self, runtime: LedgerRuntime) -> None:
+    def __init__(self, runtime: LedgerContext) -> None:
         self.rt = runtime
         self.app = runtime.app
 

@@ -22,6 +22,8 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger.disasters.keys import disaster_id
 from ledger.disasters.reports import (
+    ProcessRetracted,
+    ReportClosed,
     ReportKind,
     ReportPolicy,
     Review,
@@ -41,15 +43,7 @@ from ledger.reference.indicators import (
     figures_from_json,
     figures_to_json,
 )
-from ledger.store.errors import Conflict, FieldProblem, InvalidInput
-
-
-class ReportClosed(Conflict):
-    code = "report_closed"
-
-
-class ProcessRetracted(Conflict):
-    code = "retracted"
+from ledger.store.errors import FieldProblem, InvalidInput
 
 
 class Disaster(Aggregate):
@@ -80,18 +74,9 @@ class Disaster(Aggregate):
     ) -> Disaster:
         check_consistency(policy.indicators, figures)
         return cls(
-            county=county,
-            disaster_date=disaster_date,
-            hazard=hazard,
-            subtype=subtype,
-            occurred_at=occurred_at,
-            figures={t: figures_to_json(f) for t, f in figures.items()},
-            text=text,
-            explanation=explanation,
-            phoned_at=phoned_at,
-            actor=actor,
-            rules_version=policy.rules_version,
-            area_edition=area_edition,
+            county=county, disaster_date=disaster_date, hazard=hazard, subtype=subtype, occurred_at=occurred_at,
+            figures={t: figures_to_json(f) for t, f in figures.items()}, text=text, explanation=explanation,
+            phoned_at=phoned_at, actor=actor, rules_version=policy.rules_version, area_edition=area_edition,
         )
 
     @event("InitialReportFiled")

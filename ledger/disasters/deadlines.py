@@ -4,7 +4,7 @@ The rules are configuration (`data/deadlines.toml`, or a configured file);
 each flag names the rule and the rules' version that produced it. The
 evaluation is a pure function of a process's recorded facts — report,
 review, response-level and stabilisation times, as the read side keeps them
-(`projections.disaster_state`) — and of "now", because a report that has
+(`ledger.disasters.state`) — and of "now", because a report that has
 not arrived is missing only once its deadline has passed.
 
 Interpretation (where the regulations leave room):

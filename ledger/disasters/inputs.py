@@ -18,7 +18,7 @@ from ledger.reference.indicators import Figures
 from ledger.store.errors import InvalidInput, Problems
 
 if TYPE_CHECKING:
-    from ledger.runtime import LedgerRuntime
+    from ledger.store.context import LedgerContext
 
 CHINA = ZoneInfo("Asia/Shanghai")
 EARLIEST_YEAR = 1949  # no report in this system describes an earlier disaster
@@ -74,7 +74,7 @@ class ResponseChange:
 class ReportInputs:
     """The checks of a report's raw values against the reference data and rules in force."""
 
-    def __init__(self, runtime: LedgerRuntime) -> None:
+    def __init__(self, runtime: LedgerContext) -> None:
         self.rt = runtime
 
     def county(self, raw: str, problems: Problems) -> str | None:

@@ -49,6 +49,18 @@ class ReportPolicy:
     rules_version: str
 
 
+class ReportClosed(Conflict):
+    """The process has its 核报: no more 续报."""
+
+    code = "report_closed"
+
+
+class ProcessRetracted(Conflict):
+    """The process was retracted (核销): nothing more can be filed or decided on it."""
+
+    code = "retracted"
+
+
 class ExplanationRequired(InvalidInput):
     code = "explanation_required"
 

@@ -34,7 +34,7 @@ from ledger.store.commands import CommandResult, IdempotencyKey, check_version, 
 from ledger.store.errors import Conflict, FieldProblem, InvalidInput, NotFound, Problems
 
 if TYPE_CHECKING:
-    from ledger.runtime import LedgerRuntime
+    from ledger.store.context import LedgerContext
 
 
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 
 class DisasterService:
-    def __init__(self, runtime: LedgerRuntime) -> None:
+    def __init__(self, runtime: LedgerContext) -> None:
         self.rt = runtime
         self.app = runtime.app
         self.inputs = ReportInputs(runtime)

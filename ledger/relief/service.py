@@ -34,7 +34,7 @@ from ledger.store.commands import CommandResult, IdempotencyKey, check_version, 
 from ledger.store.errors import Conflict, FieldProblem, InvalidInput, NotFound, NotPermitted, Problems
 
 if TYPE_CHECKING:
-    from ledger.runtime import LedgerRuntime
+    from ledger.store.context import LedgerContext
 
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -53,7 +53,7 @@ FULL_VIEW_ROLES = (Role.COUNTY, Role.RELIEF_OFFICER)
 
 
 class ReliefService:
-    def __init__(self, runtime: LedgerRuntime) -> None:
+    def __init__(self, runtime: LedgerContext) -> None:
         self.rt = runtime
         self.app = runtime.app
 

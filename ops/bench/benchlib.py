@@ -139,17 +139,17 @@ def store_size(settings: Settings) -> str:
 
 
 def code_fingerprint() -> str:
-    """Which product code was measured (other people edit it meanwhile; git is not ours to run here):
-    a short hash over projections/*.py, ledger/*.py and api/graphql.py, and their newest mtime."""
+    """Which product code was measured (a working tree may hold uncommitted changes): a short hash over
+    the product's packages (ledger/, projections/, api/, schemas/), and their newest mtime."""
     import hashlib
     from datetime import datetime
 
-    files = sorted([*ROOT.glob("projections/*.py"), *ROOT.glob("ledger/*.py"), ROOT / "api" / "graphql.py"])
+    files = sorted(p for layer in ("ledger", "projections", "api", "schemas") for p in (ROOT / layer).rglob("*.py"))
     digest = hashlib.sha256()
     newest = 0.0
     for path in files:
         if path.is_file():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
             newest = max(newest, path.stat().st_mtime)
     stamp = datetime.fromtimestamp(newest).astimezone().isoformat(timespec="seconds")
     return f"{digest.hexdigest()[:12]} (newest file {stamp})"

@@ -3,7 +3,7 @@
 The seal is not a Projection: it reads the rows of the event store as stored
 (the state bytes encrypted when the cipher is on, never decoded) with its own
 SQL and its own tracking (the last sealed link), and chains them with
-`ledger.seal`.
+`ledger.audit.seal`.
 
 Storage, per backend, with the same approach as the views (`view_env`):
 - SQLite: a file beside the ledger's, `<ledger>.seal.sqlite`, holding

@@ -20,7 +20,7 @@ Money is integer fen (BIGINT). Amounts paid count payments made minus
 those returned by the bank (退回) or reversed (冲正).
 
 The 冬春 statistics and the overdue-work list are queries over this table
-(`projections.relief_stats`).
+(`projections.relief.statistics`, `projections.relief.overdue`).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ class RosterQueries(WinterSpringQueries, OverdueQueries, BatchingView):
     def funds(self, area: str, programme: str | None = None, period: str | None = None) -> list[dict[str, Any]]:
         """The cases' side of the money, per county, programme and period: households and people
         approved, fen approved, paid (net of returns), returned and goods — to reconcile with the
-        fund balances (`projections.funds`)."""
+        fund balances (`projections.relief.funds`)."""
         low, high = area_bounds(area)
         where, params = ["village BETWEEN ? AND ?", f"stage IN ('{MONEY_STAGES[0]}', '{MONEY_STAGES[1]}')"], [low, high]
         for column, value in (("programme", programme), ("period", period)):

@@ -5,7 +5,7 @@ The story is the flood of tests/unit/test_audit.py, recorded on a clock the
 test sets (`clock`): 初报 08:00 on 2025-07-08 … 续报 13:30 on the second day,
 — 14:00 — 续报 21:00, 勘误 next morning; and a household's relief case and
 its county's fund. GraphQL is served by the root query merged with
-`api.graphql_audit.AuditQuery` (as api/graphql.py is to merge it) on an app
+`api.graphql.audit.AuditQuery` (as `api.graphql.schema` merges it) on an app
 without a projection host: the audit fields replay the event store. REST
 and GraphQL must give the same answers, except that GraphQL masks personal
 data for every role. Every test but the CLI's runs on SQLite and on PostgreSQL.

@@ -1,9 +1,7 @@
-"""GraphQL reads of relief (`api.graphql_relief.ReliefQuery`) through /graphql, as the accounts use them.
+"""GraphQL reads of relief (`api.graphql.relief.ReliefQuery`) through /graphql, as the accounts use them.
 
-The app's schema is replaced by the root query merged with ReliefQuery —
-`merge_types("Query", (Query, ReliefQuery))` with the `Fen` scalar map,
-exactly as api/graphql.py merges it — so the requests go through the real router, bearer tokens and
-projection host. The relief story is told through `runtime.relief`
+The app serves its one schema (`api.graphql.schema`, every concept's queries merged with the `Fen`
+scalar map), so the requests go through the real router, bearer tokens and projection host. The relief story is told through `runtime.relief`
 (tests/projections/test_relief_projections.py); each read passes the log's
 head as `minPosition`. Every test runs on SQLite and on PostgreSQL.
 """

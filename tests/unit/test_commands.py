@@ -14,10 +14,9 @@ from uuid import uuid4
 
 import pytest
 
-from ledger.disasters.aggregate import ReportClosed
 from ledger.disasters.inputs import Correction, ResponseChange
 from ledger.disasters.keys import disaster_id
-from ledger.disasters.reports import Stage
+from ledger.disasters.reports import ReportClosed, Stage
 from ledger.runtime import LedgerRuntime
 from ledger.store.actors import Actor
 from ledger.store.errors import Conflict, InvalidInput, NotFound, NotPermitted, VersionMismatch

@@ -1,6 +1,6 @@
 """Report deadlines (迟报 / 未报): `evaluate(state, rules, now)` on a process's recorded facts.
 
-Pure: no database, no clock. The states follow `projections.disaster_state`
+Pure: no database, no clock. The states follow `ledger.disasters.state`
 (the JSON the projections keep per process); most are written out directly so
 every recorded time is known, and one is folded from real `Disaster` events
 through `ledger.disasters.state.apply`. Times are Beijing times in July

@@ -8,9 +8,17 @@ from typing import Any
 
 import pytest
 
-from ledger.disasters.aggregate import Disaster, ProcessRetracted, ReportClosed
+from ledger.disasters.aggregate import Disaster
 from ledger.disasters.keys import disaster_id
-from ledger.disasters.reports import ExplanationRequired, InconsistentFigures, ReportKind, Review, Stage
+from ledger.disasters.reports import (
+    ExplanationRequired,
+    InconsistentFigures,
+    ProcessRetracted,
+    ReportClosed,
+    ReportKind,
+    Review,
+    Stage,
+)
 from ledger.disasters.responses import ResponseAction
 from ledger.store.application import Ledger
 from ledger.store.errors import Conflict, InvalidInput

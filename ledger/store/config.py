@@ -1,0 +1,29 @@
+"""What the domain needs from the outside: storage, secrets, rule files, the clock — resolved by the settings layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ledger.store.application import utc_now
+
+
+@dataclass
+class LedgerConfig:
+    """Everything the domain needs from the outside, resolved by the settings layer."""
+
+    persistence: dict[str, str]  # the eventsourcing env: PERSISTENCE_MODULE, SQLITE_DBNAME / POSTGRES_*, CIPHER_*
+    token_pepper: bytes
+    data_dir: Path | None = None
+    rules_file: Path | None = None
+    hazards_file: Path | None = None
+    indicators_file: Path | None = None
+    deadlines_file: Path | None = None
+    relief_rules_file: Path | None = None
+    seal_interval: int = 1000
+    """A seal checkpoint every this many sealed events."""
+    pii_key: bytes = b""
+    """32 bytes for keyed hashes and field encryption of personal data (derived from the pepper if empty)."""
+    clock: Callable[[], datetime] = field(default=utc_now)

@@ -1,0 +1,38 @@
+"""What a use case sees of the ledger put together: the store, the reference data, the rules, the clock.
+
+Services are built over a `LedgerContext` (in practice `ledger.runtime.LedgerRuntime`,
+which builds the services too): typing them against this protocol keeps the
+dependency one way, runtime → services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ledger.disasters.deadlines import DeadlineRules
+    from ledger.disasters.rules import Rules
+    from ledger.personal.keys import PersonalDataKey
+    from ledger.reference.areas import AreaTable
+    from ledger.reference.hazards import HazardCatalogue
+    from ledger.reference.indicators import IndicatorSet
+    from ledger.relief.rules import ReliefRules
+    from ledger.store.application import Ledger
+    from ledger.store.config import LedgerConfig
+
+
+class LedgerContext(Protocol):
+    config: LedgerConfig
+    app: Ledger
+    areas: AreaTable
+    hazards: HazardCatalogue
+    indicators: IndicatorSet
+    rules: Rules
+    deadlines: DeadlineRules
+    relief_rules: ReliefRules
+    pii: PersonalDataKey
+
+    def now(self) -> datetime: ...
+
+    def position(self) -> int: ...
