@@ -10,8 +10,10 @@ from fastapi import FastAPI
 
 from api import errors
 from api.graphql.schema import graphql_router
+from api.limits import BodyLimits, RequestLimits
 from api.rest import accountability, audit, disasters, reference, relief, relief_files
 from api.settings import Settings
+from api.throttle import AuthThrottle
 from ledger.runtime import LedgerRuntime
 from projections.runner import ProjectionHost
 
@@ -52,6 +54,14 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.auth_throttle = AuthThrottle(
+        burst=settings.auth_failure_burst, per_minute=settings.auth_failures_per_minute,
+        trusted_proxies=frozenset(settings.trusted_proxies),
+    )
+    app.add_middleware(RequestLimits, limits=BodyLimits(
+        json_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
+        attachment_bytes=settings.max_attachment_bytes,
+    ))
     errors.install(app)
     for module in (disasters, relief, relief_files, audit, accountability, reference):
         app.include_router(module.router)

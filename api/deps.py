@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 
+from api.throttle import AuthThrottle
 from ledger.runtime import LedgerRuntime
 from ledger.store.actors import Actor
 from ledger.store.commands import IdempotencyKey
-from ledger.store.errors import FieldProblem, InvalidInput
+from ledger.store.errors import FieldProblem, InvalidInput, NotAuthenticated
 
 IF_MATCH = re.compile(r'^(?:W/)?("?)(\d{1,12})\1$')
 
@@ -27,6 +28,7 @@ Runtime = Annotated[LedgerRuntime, Depends(get_runtime)]
 
 
 def get_actor(
+    request: Request,
     runtime: Runtime,
     authorization: Annotated[str | None, Header(description="Bearer <token>")] = None,
 ) -> Actor:
@@ -35,7 +37,20 @@ def get_actor(
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer":
             token = value.strip()
-    return runtime.accounts.authenticate(token)
+    return authenticate(request, runtime, token)
+
+
+def authenticate(request: Request, runtime: LedgerRuntime, token: str | None) -> Actor:
+    """The token's account; a client that failed too often is refused (429) before the token is looked at."""
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    client = throttle.client(request.client.host if request.client else None,
+                             request.headers.get("x-forwarded-for"))
+    throttle.check(client)
+    try:
+        return runtime.accounts.authenticate(token)
+    except NotAuthenticated:
+        throttle.failed(client, request.url.path)
+        raise
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
@@ -44,7 +59,10 @@ CurrentActor = Annotated[Actor, Depends(get_actor)]
 def get_expected_version(
     if_match: Annotated[
         str | None,
-        Header(alias="If-Match", description="the version the change is based on: 3 or \"3\"; 409 if stale"),
+        Header(alias="If-Match", description=(
+            'the version the change is based on (the ETag of a read): `3`, `"3"` or `W/"3"` (1–12 digits), '
+            "or `*` for any; a stale version answers 409, another format 422"
+        ), examples=['"3"']),
     ] = None,
 ) -> int | None:
     if if_match is None:
@@ -90,5 +108,9 @@ def idempotency_key(
 
 IdempotencyHeader = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", description="a retry with the same key returns the first answer and writes nothing"),
+    Header(alias="Idempotency-Key", description=(
+        "1–200 printable characters, unique per request you mean once (a UUID is a good key); a retry with "
+        "the same key and body returns the first answer and writes nothing; the same key with another "
+        "body answers 422. Keys belong to the calling account."
+    ), examples=["2026-07-08-flood-1"]),
 ]

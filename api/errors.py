@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ledger.store.errors import (
     Conflict,
     DomainError,
+    FieldProblem,
     InvalidInput,
     NotAuthenticated,
     NotFound,
@@ -28,7 +29,34 @@ from ledger.store.errors import (
 
 log = logging.getLogger("relief_ledger.api")
 
+
+class BodyTooLarge(DomainError):
+    """The request body is over its route's limit (413)."""
+
+    code = "body_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"请求内容过大：上限 {limit} 字节", f"the request body is too large: at most {limit} bytes",
+            fields=[FieldProblem("body", "too_large", f"at most {limit} bytes")], details={"limit_bytes": limit},
+        )
+
+
+class Throttled(DomainError):
+    """Too many failed attempts from this client (429)."""
+
+    code = "too_many_failures"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "认证失败次数过多，请稍后再试", "too many failed authentication attempts; retry later",
+            details={"retry_after_seconds": retry_after},
+        )
+        self.retry_after = retry_after
+
 STATUS = [
+    (BodyTooLarge, 413),
+    (Throttled, 429),
     (NotAuthenticated, 401),
     (NotPermitted, 403),
     (NotFound, 404),
@@ -45,6 +73,7 @@ HTTP_MESSAGES = {
     405: ("不支持该请求方法", "method not allowed"),
     406: ("不支持的响应格式", "not acceptable"),
     413: ("请求内容过大", "request body too large"),
+    429: ("请求过多", "too many requests"),
     415: ("不支持的内容类型", "unsupported media type"),
 }
 
@@ -66,6 +95,8 @@ def domain_error_response(exc: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if status == 503:
         headers = {"Retry-After": "2"}
+    if isinstance(exc, Throttled):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(
         error_body(exc.code, exc.message, [f.as_dict() for f in exc.fields], exc.details),
         status_code=status,

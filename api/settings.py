@@ -56,6 +56,18 @@ class Settings(BaseSettings):
     """Run the projections inside the server; turn off when `relief-ledger projections run` workers do."""
     threadpool_size: int = 15
     """Worker threads for the synchronous endpoints; keep it at or under the connection pool."""
+    max_body_bytes: int = 1024 * 1024
+    """A JSON (or other non-upload) request body larger than this is refused with 413."""
+    max_upload_bytes: int = 20 * 1024 * 1024
+    """A spreadsheet upload (multipart) larger than this is refused with 413."""
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    """An attachment upload larger than this is refused with 413."""
+    trusted_proxies: list[str] = []
+    """Addresses of reverse proxies whose X-Forwarded-For names the client (for failed-auth throttling)."""
+    auth_failure_burst: int = 10
+    """Failed authentications one client address may make before it is slowed (429)."""
+    auth_failures_per_minute: float = 10.0
+    """How fast a client address earns back failed attempts."""
 
     @property
     def uses_postgres(self) -> bool:

@@ -43,10 +43,14 @@ class CommandOut(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": text}
     for status, text in {
+        400: "the body is not valid UTF-8 text",
         401: "missing or invalid token",
         403: "role or scope does not allow this",
         404: "not found",
         409: "conflict with the current state (duplicate, stale If-Match, closed report)",
+        413: "the body is over its limit (1 MB JSON, 20 MB spreadsheets, by default); refused before it is read",
         422: "invalid input; `fields` names each problem",
+        429: "too many failed authentications from this client; `Retry-After` says when to try again",
+        503: "storage busy or unreachable, or the read model not caught up; retry after `Retry-After` seconds",
     }.items()
 }

@@ -40,7 +40,8 @@ def context(info: Info) -> Any:
 def actor_of(info: Info) -> Actor:
     actor = context(info)["actor"]
     if actor is None:
-        raise graphql_error(NotAuthenticated("缺少或无效的令牌", "missing or invalid bearer token"))
+        raise graphql_error(context(info).get("refusal")
+                            or NotAuthenticated("缺少或无效的令牌", "missing or invalid bearer token"))
     return actor
 
 

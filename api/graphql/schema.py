@@ -14,6 +14,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from api.deps import authenticate
 from api.graphql.audit import AuditQuery
 from api.graphql.common import Context
 from api.graphql.disasters import DisastersQuery
@@ -48,14 +49,14 @@ schema = strawberry.Schema(
 
 def graphql_router(runtime: Any, host: Any, graphiql: bool) -> GraphQLRouter:
     async def get_context(request: Request) -> Context:
-        actor = None
+        actor, refusal = None, None
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token:
             try:
-                actor = await anyio.to_thread.run_sync(runtime.accounts.authenticate, token.strip())
-            except DomainError:
-                actor = None
+                actor = await anyio.to_thread.run_sync(authenticate, request, runtime, token.strip())
+            except DomainError as exc:
+                refusal = exc  # answered by the first field that needs the caller
         board = host.view("board") if host is not None else None
 
         async def load_rows(ids: list[str]) -> list[dict[str, Any] | None]:
@@ -70,7 +71,7 @@ def graphql_router(runtime: Any, host: Any, graphiql: bool) -> GraphQLRouter:
 
             return await anyio.to_thread.run_sync(read)
 
-        return Context(actor=actor, runtime=runtime, host=host, board_loader=DataLoader(load_fn=load_rows),
+        return Context(actor=actor, refusal=refusal, runtime=runtime, host=host, board_loader=DataLoader(load_fn=load_rows),
                        history_loader=DataLoader(load_fn=load_histories))
 
     return GraphQLRouter(schema, context_getter=get_context, graphql_ide="graphiql" if graphiql else None)

@@ -31,6 +31,7 @@ from ledger.relief.programmes import Programme
 from ledger.store import actors
 from ledger.store.actors import Actor, Role
 from ledger.store.commands import CommandResult, IdempotencyKey, check_version, run
+from ledger.store.dates import require_civil_date, require_past_date
 from ledger.store.errors import Conflict, FieldProblem, InvalidInput, NotFound, NotPermitted, Problems
 
 if TYPE_CHECKING:
@@ -152,6 +153,8 @@ class ReliefService:
             problems.add("household_size", "out_of_range", "1–50 people")
         if a.people_in_need < 1 or a.people_in_need > a.household_size:
             problems.add("people_in_need", "out_of_range", "1 … household_size")
+        if a.applied_on is not None:
+            collect(problems, self._past, a.applied_on, "applied_on")
         problems.raise_if_any("户报有误", "the application is invalid")
         assert village is not None and id_number is not None
         self._require(actor, VILLAGE_ROLES, village.value)
@@ -186,20 +189,22 @@ class ReliefService:
     def assess(self, actor: Actor, case: UUID, minutes_ref: str, approved: bool, held_on: date,
                expected: int | None = None, idempotency: IdempotencyKey | None = None) -> CommandResult:
         return self._step(actor, case, VILLAGE_ROLES, expected, idempotency,
-                          lambda c: c.assess(minutes_ref, approved, held_on, actor.as_dict()),
+                          lambda c: c.assess(minutes_ref, approved, self._past(held_on, "held_on"), actor.as_dict()),
                           release_when_closed=True)
 
     def post(self, actor: Actor, case: UUID, start: date, end: date, place: str,
              expected: int | None = None, idempotency: IdempotencyKey | None = None) -> CommandResult:
         days = self.rt.relief_rules.posting_min_days
         return self._step(actor, case, VILLAGE_ROLES, expected, idempotency,
-                          lambda c: c.post(start, end, place, days, actor.as_dict()))
+                          lambda c: c.post(self._past(start, "start"), require_civil_date(end, "end"), place, days,
+                                           actor.as_dict()))
 
     def raise_objection(self, actor: Actor, case: UUID, summary: str, raised_on: date,
                         idempotency: IdempotencyKey | None = None) -> CommandResult:
         objection_id = uuid.uuid4().hex[:12]
         return self._step(actor, case, VILLAGE_ROLES, None, idempotency,
-                          lambda c: c.raise_objection(objection_id, summary, raised_on, actor.as_dict()))
+                          lambda c: c.raise_objection(objection_id, summary, self._past(raised_on, "raised_on"),
+                                                      actor.as_dict()))
 
     def resolve_objection(self, actor: Actor, case: UUID, objection_id: str, resolution: str, upheld: bool,
                           idempotency: IdempotencyKey | None = None) -> CommandResult:
@@ -268,7 +273,8 @@ class ReliefService:
     def issue_goods(self, actor: Actor, case: UUID, item: str, quantity: int, value_fen: int, issued_on: date,
                     idempotency: IdempotencyKey | None = None) -> CommandResult:
         return self._step(actor, case, COUNTY_ROLES, None, idempotency,
-                          lambda c: c.issue_goods(item, quantity, value_fen, issued_on, actor.as_dict()))
+                          lambda c: c.issue_goods(item, quantity, value_fen, self._past(issued_on, "issued_on"),
+                                                  actor.as_dict()))
 
     def get(self, actor: Actor, case: UUID) -> ReliefCase:
         c = self._case(case)
@@ -300,6 +306,9 @@ class ReliefService:
         return actor.role in FULL_VIEW_ROLES
 
     # --- parts --------------------------------------------------------------------------
+
+    def _past(self, value: date, field: str) -> date:
+        return require_past_date(value, field, self.rt.now())
 
     def _step(self, actor: Actor, case: UUID, roles: tuple[Role, ...], expected: int | None,
               idempotency: IdempotencyKey | None, decide: Any, release_when_closed: bool = False) -> CommandResult:

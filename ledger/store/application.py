@@ -16,6 +16,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from ledger.store.text import require_storable
 from ledger.store.topics import register_moved_topics
 
 
@@ -41,7 +42,8 @@ class Ledger(Application):
         self.after_save: list[Callable[[], None]] = []
 
     def save(self, *args: Any, **kwargs: Any) -> Any:
-        """Save, then tell followers (projections) that the log has grown."""
+        """Save (unless some text cannot be stored), then tell followers (projections) that the log has grown."""
+        require_storable([e for obj in args for e in getattr(obj, "pending_events", ())])
         recordings = super().save(*args, **kwargs)
         for listener in self.after_save:
             listener()

@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
 from ledger.store.errors import Conflict, DomainError, FieldProblem, InvalidInput, VersionMismatch
+from ledger.store.positions import position_of
 
 MAX_ATTEMPTS = 50
 
@@ -98,7 +99,9 @@ def run(app: Any, attempt: Attempt, idempotency: IdempotencyKey | None = None) -
                 if replay is not None:
                     return replay
             raise
-        to_save = [aggregate, *others]
+        # The answered aggregate is saved last of the business changes, so its event holds the
+        # highest position of them: the position a replay looks up by (id, version).
+        to_save = [*others, aggregate]
         if idempotency is not None:
             to_save.append(
                 IdempotencyRecord(
@@ -123,7 +126,8 @@ def run(app: Any, attempt: Attempt, idempotency: IdempotencyKey | None = None) -
                 break
             time.sleep(random.uniform(0, 0.002 * 2 ** min(tries, 6)))  # jittered back-off spreads the racers
             continue
-        position = max((r.notification.id for r in recordings), default=app.recorder.max_notification_id() or 0)
+        business = [r.notification.id for r in recordings if not isinstance(r.domain_event, IdempotencyRecord.Event)]
+        position = max(business, default=app.recorder.max_notification_id() or 0)
         return CommandResult(aggregate.id, aggregate.version, position, status)
     raise Conflict("并发冲突过多，请稍后重试", "too many concurrent changes; please retry", code="contention")
 
@@ -141,10 +145,5 @@ def _replay(app: Any, idempotency: IdempotencyKey) -> CommandResult | None:
             fields=[FieldProblem("Idempotency-Key", "key_reused", "use a new key for a different request")],
             code="idempotency_key_reused",
         )
-    return CommandResult(
-        record.result_id,
-        record.result_version,
-        app.recorder.max_notification_id() or 0,
-        record.status,
-        replayed=True,
-    )
+    position = position_of(app, record.result_id, record.result_version)
+    return CommandResult(record.result_id, record.result_version, position, record.status, replayed=True)

@@ -8,12 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.settings import Settings
 from ledger.runtime import LedgerRuntime
 
 
 @pytest.fixture
 def client(runtime: LedgerRuntime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime), raise_server_exceptions=False) as c:
+    # Tests that try many bad tokens are not slowed here (tests/api/test_limits_api.py is about that).
+    with TestClient(create_app(runtime, Settings(auth_failure_burst=100_000)), raise_server_exceptions=False) as c:
         yield c
 
 

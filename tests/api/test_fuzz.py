@@ -110,7 +110,7 @@ def fuzz_headers(fuzz_runtime: LedgerRuntime) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def fuzz_app(fuzz_runtime: LedgerRuntime) -> FastAPI:
-    return create_app(fuzz_runtime, Settings(threadpool_size=4))
+    return create_app(fuzz_runtime, Settings(threadpool_size=4, auth_failure_burst=100_000))
 
 
 @pytest.fixture(scope="module")
