@@ -35,7 +35,12 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from api.app import create_app
 from api.settings import CIPHER_TOPIC, Settings
@@ -168,7 +173,10 @@ def check_response(case: Any, response: Any) -> None:
     where = (f"{case.operation.label} → {response.status_code}\n{case.as_curl_command()}\n"
              f"{response.text[:2000]}")
     assert response.status_code < 500, where
-    case.validate_response(response, checks=[not_a_server_error])
+    # No 5xx, and nothing the OpenAPI document does not say: every status documented, the body
+    # matching its documented schema, the documented content type.
+    case.validate_response(response, checks=[not_a_server_error, status_code_conformance, content_type_conformance,
+                                             response_schema_conformance])
     content_type = " ".join(response.headers.get("content-type", []))  # lowercase keys, list values
     body = response.json() if response.status_code >= 400 else None
     assert_well_formed(response.status_code, content_type, body, where)
