@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 
+from api.web.auth import cookie_actor_for_api
 from ledger.runtime import LedgerRuntime
 from ledger.store.actors import Actor
 from ledger.store.commands import IdempotencyKey
@@ -27,6 +28,7 @@ Runtime = Annotated[LedgerRuntime, Depends(get_runtime)]
 
 
 def get_actor(
+    request: Request,
     runtime: Runtime,
     authorization: Annotated[str | None, Header(description="Bearer <token>")] = None,
 ) -> Actor:
@@ -35,6 +37,8 @@ def get_actor(
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer":
             token = value.strip()
+    elif (signed_in := cookie_actor_for_api(request)) is not None:
+        return signed_in  # a browser's session (with its X-CSRF-Token header)
     return runtime.accounts.authenticate(token)
 
 

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     """Run the projections inside the server; turn off when `relief-ledger projections run` workers do."""
     threadpool_size: int = 15
     """Worker threads for the synchronous endpoints; keep it at or under the connection pool."""
+    session_idle_minutes: int = 120
+    """A web sign-in session ends after this long unused."""
+    session_max_hours: int = 12
+    """A web sign-in session ends this long after sign-in, however busy."""
 
     @property
     def uses_postgres(self) -> bool:

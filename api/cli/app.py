@@ -56,6 +56,9 @@ def serve(
         for username, token in tokens.items():
             console.print(f"    {username:15} {token}")
     console.print(f"  GraphQL  http://{host}:{port}/graphql")
+    console.print(f"  Web      http://{host}:{port}/  (sign in; set a password: relief-ledger accounts password NAME)")
+    if settings.load_demo() and read_tokens(settings.data_dir, "demo-passwords.json"):
+        console.print(f"  Demo web passwords: {settings.data_dir / 'demo-passwords.json'}")
     projection_host = ProjectionHost(runtime) if settings.projections_in_process else None
     uvicorn.run(create_app(runtime, settings, projection_host), host=host, port=port, log_level="info")
 

@@ -16,6 +16,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from ledger.store.recorders import recorder_topic
 from ledger.store.topics import register_moved_topics
 
 
@@ -37,6 +38,11 @@ class Ledger(Application):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         register_moved_topics()  # events stored under a class's earlier module stay readable
+        env = dict(kwargs.get("env") or {})
+        topic = recorder_topic(env.get("PERSISTENCE_MODULE"))
+        if topic and "APPLICATION_RECORDER_TOPIC" not in env:
+            env["APPLICATION_RECORDER_TOPIC"] = topic  # side writes in the events' transaction (recorders.py)
+            kwargs["env"] = env
         super().__init__(*args, **kwargs)
         self.after_save: list[Callable[[], None]] = []
 
