@@ -116,3 +116,28 @@ def optional(values: dict[str, str], name: str) -> str | None:
 def posted(values: dict[str, str]) -> dict[str, Any]:
     """What to draw again in a refused form (everything but the tokens)."""
     return {k: v for k, v in values.items() if k not in ("csrf_token",)}
+
+
+def fen_from_yuan(values: dict[str, str], name: str) -> int:
+    """An amount typed in 元 (at most two decimals) as integer fen; the API itself takes only fen."""
+    from decimal import Decimal, InvalidOperation
+
+    raw = values.get(name, "").strip().replace(",", "").replace("，", "")
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")) or amount >= Decimal("1e10"):
+        raise InvalidInput("金额有误", "invalid amount",
+                           fields=[FieldProblem(name, "bad_amount", "请填写以元为单位、最多两位小数的正数")])
+    return int(amount * 100)
+
+
+def civil_date(values: dict[str, str], name: str) -> Any:
+    from datetime import date
+
+    raw = values.get(name, "").strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("日期有误", "invalid date", fields=[FieldProblem(name, "bad_date", "YYYY-MM-DD")]) from None

@@ -47,11 +47,19 @@ CODE_MESSAGES = {
     "not_a_township": "不是乡镇代码",
     "bad_period": "期间格式有误",
     "above_standard": "超过救助标准，须填写理由",
+    "bad_amount": "金额有误",
+    "bad_date": "日期有误",
+    "bad_time": "时间格式有误",
+    "posting_too_short": "公示期不少于规定天数",
+    "above_approved": "超过核定未发金额",
+    "bad_id_number": "身份证号码有误",
 }
 
 
 def field_key(path: str) -> str:
     """The form field a problem belongs to: `figures.320921100.deaths` → `deaths`."""
+    if path in ("amount_fen", "value_fen"):
+        return "amount"  # forms take 元, the use cases fen
     parts = path.split(".")
     if parts[0] == "figures" and len(parts) == 3:
         return parts[2]
