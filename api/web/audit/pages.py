@@ -68,7 +68,8 @@ async def as_known_at(request: Request, aggregate_id: UUID, at: str = "") -> Res
     moment = _moment(at, runtime.now())
     known = await run_in_threadpool(runtime.audit.as_known_at, viewer.actor, aggregate_id, moment)
     events = await run_in_threadpool(runtime.audit.events, viewer.actor, aggregate_id)
-    return render(request, "audit/known.html", aggregate_id=aggregate_id, known=known, at=local_input(moment),
+    return render(request, "audit/known.html", aggregate_id=aggregate_id, known=known,
+                  at=moment.astimezone(CHINA).strftime("%Y-%m-%dT%H:%M:%S"),
                   moment=moment, versions=[(e.originator_version, type(e).__name__, e.timestamp) for e in events],
                   state_rows=_flatten(known.state))
 

@@ -118,8 +118,8 @@ async def _render_case(request: Request, viewer: Viewer, case_id: UUID, status_c
     case = await run_in_threadpool(runtime.relief.get, viewer.actor, case_id)
     today = runtime.now().astimezone(CHINA).date()
     values = {"idempotency_key": new_key(), "held_on": today.isoformat(),
-              "start": (today - timedelta(days=runtime.relief_rules.posting_min_days)).isoformat(),
-              "end": today.isoformat(), **context.pop("values", {})}
+              "start": (today - timedelta(days=runtime.relief_rules.posting_min_days + 1)).isoformat(),
+              "end": (today - timedelta(days=1)).isoformat(), **context.pop("values", {})}
     return render(request, "relief/case.html", status_code=status_code, case=case_out(case, viewer.actor,
                   masked=not revealed), stage_names=STAGE_NAMES, next_step=NEXT_STEP, programmes=PROGRAMME_NAMES,
                   areas=runtime.areas, values=values, may_reveal=runtime.relief.may_see_full(viewer.actor),

@@ -133,4 +133,5 @@
   window.addEventListener("online", function () { banner("网络已恢复，正在发送草稿…"); sendDrafts(); });
   window.addEventListener("offline", function () { banner("网络已断开：提交的报告将保存为草稿。"); });
   document.addEventListener("DOMContentLoaded", function () { restore(); describe(); sendDrafts(); });
+  window.setInterval(sendDrafts, 10000);  // also when no "online" event comes (a server that was unreachable)
 })();
