@@ -168,3 +168,21 @@ def test_docs_and_graphiql_load_their_scripts_from_this_server(web: TestClient) 
         sources = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page)
         assert sources and all(s.startswith("/static/") for s in sources), sources
     assert "cdn" not in (docs + graphiql).lower()
+
+
+def test_an_admin_sets_a_password_on_the_page_and_the_accounts_sessions_end(
+    web: TestClient, runtime: LedgerRuntime
+) -> None:
+    runtime.accounts.register(OPERATOR, "js-admin", "admin", "32")
+    runtime.accounts.passwords.set_password(OPERATOR, "js-admin", PASSWORD)
+    sign_in(web, "xs-township")
+    township_session = web.cookies.get("rl_session")
+
+    sign_in(web, "js-admin")
+    page = web.get("/admin/accounts")
+    answer = web.post("/admin/accounts/password", data={"csrf_token": token(page.text), "username": "xs-township",
+                                                        "password": "新密码-管理员设置-01"}, follow_redirects=False)
+
+    assert answer.status_code == 303
+    assert runtime.accounts.sessions.resolve(township_session) is None
+    assert sign_in(web, "xs-township", "新密码-管理员设置-01").status_code == 303

@@ -18,7 +18,7 @@ LANDING = {
     "demo-township": ("/reports", "灾情报送"), "demo-county": ("/review", "待审核报告"),
     "demo-city": ("/review", "待审核报告"), "demo-province": ("/statistics", "灾情统计"),
     "demo-relief": ("/relief/cases", "救助对象"), "demo-auditor": ("/audit", "追溯"),
-    "demo-admin": ("/reports", "灾害过程"),
+    "demo-admin": ("/admin/accounts", "账号管理"),
 }
 
 
