@@ -14,6 +14,8 @@ from api.limits import BodyLimits, RequestLimits
 from api.rest import accountability, audit, disasters, reference, relief, relief_files
 from api.settings import Settings
 from api.throttle import AuthThrottle
+from api.web.routes import install_web
+from api.web.tools import graphiql_page
 from ledger.runtime import LedgerRuntime
 from projections.runner import ProjectionHost
 
@@ -52,6 +54,8 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # /docs is served from our own assets (api/web/tools.py)
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.auth_throttle = AuthThrottle(
@@ -65,7 +69,8 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
     errors.install(app)
     for module in (disasters, relief, relief_files, audit, accountability, reference):
         app.include_router(module.router)
-    app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development"), prefix="/graphql",
-                       include_in_schema=False)
+    app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development",
+                                      ide_page=graphiql_page), prefix="/graphql", include_in_schema=False)
     app.state.projections = host
+    install_web(app, settings)
     return app

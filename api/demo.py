@@ -2,13 +2,15 @@
 disaster processes with 初报 → 续报 → 核报 histories.
 
 Loaded on the first start of the SQLite default (or `relief-ledger demo`).
-Tokens are kept in `<data_dir>/demo-tokens.json` (mode 0600) and printed.
+Tokens are kept in `<data_dir>/demo-tokens.json` (mode 0600) and printed; web sign-in
+passwords (random) in `<data_dir>/demo-passwords.json` (mode 0600).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -53,6 +55,10 @@ def load_demo(runtime: LedgerRuntime, data_dir: Path) -> dict[str, str]:
         except Conflict as exc:
             if exc.code != "duplicate_process":
                 raise
+    passwords = {username: f"demo-{secrets.token_urlsafe(9)}" for username, *_ in DEMO_ACCOUNTS}
+    for username, password in passwords.items():  # web sign-in (the page at /)
+        runtime.accounts.passwords.set_password(operator, username, password)
+    save_tokens(data_dir / "demo-passwords.json", passwords)
     save_tokens(data_dir / "demo-tokens.json", tokens)
     return tokens
 
@@ -66,8 +72,8 @@ def save_tokens(path: Path, tokens: dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
-def read_tokens(data_dir: Path) -> dict[str, str]:
-    path = data_dir / "demo-tokens.json"
+def read_tokens(data_dir: Path, name: str = "demo-tokens.json") -> dict[str, str]:
+    path = data_dir / name
     return json.loads(path.read_text()) if path.exists() else {}
 
 

@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 
 from api.throttle import AuthThrottle
+from api.web.auth import cookie_actor_for_api
 from ledger.runtime import LedgerRuntime
 from ledger.store.actors import Actor
 from ledger.store.commands import IdempotencyKey
@@ -37,6 +38,8 @@ def get_actor(
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer":
             token = value.strip()
+    elif (signed_in := cookie_actor_for_api(request)) is not None:
+        return signed_in  # a browser's session (with its X-CSRF-Token header)
     return authenticate(request, runtime, token)
 
 

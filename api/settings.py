@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.runtime import LedgerConfig
+from ledger.store.files import private_dir, private_file
 
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 
@@ -68,6 +69,10 @@ class Settings(BaseSettings):
     """Failed authentications one client address may make before it is slowed (429)."""
     auth_failures_per_minute: float = 10.0
     """How fast a client address earns back failed attempts."""
+    session_idle_minutes: int = 120
+    """A web sign-in session ends after this long unused."""
+    session_max_hours: int = 12
+    """A web sign-in session ends this long after sign-in, however busy."""
 
     @property
     def uses_postgres(self) -> bool:
@@ -78,10 +83,15 @@ class Settings(BaseSettings):
         return self.data_dir / "ledger.sqlite"
 
     def load_demo(self) -> bool:
+        """Demo accounts and data: never in production; by default on SQLite only."""
+        if self.environment == "production":
+            if self.demo:
+                raise ValueError("RELIEF_DEMO cannot be on in production (demo accounts have known roles and printed tokens)")
+            return False
         return self.demo if self.demo is not None else not self.uses_postgres
 
     def ledger_config(self) -> LedgerConfig:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         cipher_key, pepper, pii_key = self._secrets()
         env = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key}
         if self.uses_postgres:
@@ -90,6 +100,8 @@ class Settings(BaseSettings):
             raise ValueError(f"RELIEF_DATABASE_URL must start with postgresql:// or sqlite:///, not {self.database_url!r}")
         else:
             path = self.database_url.removeprefix("sqlite:///") if self.database_url else str(self.sqlite_path)
+            if path != ":memory:" and "mode=memory" not in path:
+                private_file(Path(path))  # its -wal and -shm files take the same mode
             env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path})
         return LedgerConfig(
             persistence=env,

@@ -28,14 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import Environment
 
+from ledger.store.text import printable
 from projections.registry import PROJECTIONS
 from projections.views import is_postgres, view_env
 
 log = logging.getLogger("relief_ledger.projections")
+
+QUARANTINED = "skipped: an earlier event of this aggregate could not be applied (quarantined)"
 
 
 BATCH = 500
@@ -62,6 +65,8 @@ class Status:
     head: int
     running: bool
     error: str | None
+    dead_letters: int = 0
+    """Events this projection could not apply (or skipped: their aggregate is quarantined)."""
 
     @property
     def lag(self) -> int:
@@ -85,24 +90,62 @@ class Follower:
         return self.projection.view.max_tracking_id(self.app.name) or 0
 
     def catch_up(self, progress: Callable[[int], None] | None = None, stop: threading.Event | None = None) -> int:
-        """Process everything after the tracked position; returns how many notifications."""
+        """Process everything after the tracked position; returns how many notifications.
+
+        A batch is applied in one transaction. If it fails, it is applied again one event
+        at a time to find the event that cannot be applied: that event is recorded as a
+        dead letter (and its aggregate quarantined for this projection) in the transaction
+        that moves the position past it, and the projection goes on — one event never
+        stops a projection, and nothing is skipped without being listed."""
         last = self.position()
         done = 0
+        quarantined = self.projection.view.quarantined()
         while stop is None or not stop.is_set():
             notifications = self.app.recorder.select_notifications(
                 start=last, limit=self.batch, inclusive_of_start=False
             )
             if not notifications:
                 break
-            events = [self.app.mapper.to_domain_event(n) for n in notifications]
-            with self.projection.view.batch(Tracking(self.app.name, notifications[-1].id), previous=last):
-                for n, event in zip(notifications, events, strict=True):
-                    self.projection.process_event(event, Tracking(self.app.name, n.id))
+            try:
+                self._apply(notifications, last, quarantined)
+            except IntegrityError:
+                raise  # the position moved under us (another follower): nothing was applied
+            except Exception:
+                self._apply_one_by_one(notifications, last, quarantined)
             last = notifications[-1].id
             done += len(notifications)
             if progress:
                 progress(len(notifications))
         return done
+
+    def _apply(self, notifications: list[Any], previous: int, quarantined: set[str]) -> None:
+        view = self.projection.view
+        events = [self.app.mapper.to_domain_event(n) for n in notifications]  # an undecodable one fails the batch
+        with view.batch(Tracking(self.app.name, notifications[-1].id), previous=previous):
+            for n, event in zip(notifications, events, strict=True):
+                if str(n.originator_id) in quarantined:
+                    self._dead_letter(n, QUARANTINED)
+                else:
+                    self.projection.process_event(event, Tracking(self.app.name, n.id))
+
+    def _apply_one_by_one(self, notifications: list[Any], previous: int, quarantined: set[str]) -> None:
+        view = self.projection.view
+        for n in notifications:
+            try:
+                self._apply([n], previous, quarantined)
+            except IntegrityError:
+                raise
+            except Exception as exc:
+                log.error("projection %s cannot apply the event at position %d (%s); quarantining %s",
+                          self.name, n.id, type(exc).__name__, n.originator_id)
+                with view.batch(Tracking(self.app.name, n.id), previous=previous):
+                    self._dead_letter(n, f"{type(exc).__name__}: {exc}")
+                quarantined.add(str(n.originator_id))
+            previous = n.id
+
+    def _dead_letter(self, n: Any, error: str) -> None:
+        self.projection.view.record_dead_letter(n.id, str(n.originator_id), n.originator_version, n.topic,
+                                                printable(error))
 
     def close(self) -> None:
         self.projection.view.close()
@@ -241,7 +284,8 @@ class ProjectionHost:
     def status(self) -> list[Status]:
         head = self.runtime.position()
         return [
-            Status(name, f.position(), head, name in self.running and not self.stop_event.is_set(), f.error)
+            Status(name, f.position(), head, name in self.running and not self.stop_event.is_set(), f.error,
+                   f.projection.view.dead_letter_count())
             for name, f in self.followers.items()
         ]
 

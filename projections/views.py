@@ -7,6 +7,12 @@ write must come first, NOTES §5), and every write of the batch joins it.
 Outside a batch each write opens its own transaction and tracks its own
 position. Re-processing a tracked position fails (`IntegrityError`) and
 writes nothing, so a crash never double-counts or skips.
+
+Every view also keeps its dead letters (`{t}_dead_letters`): the events it
+could not apply, each with its position and the error, recorded in the
+transaction that moves the position past it. An aggregate with a dead
+letter is quarantined for the view: its later events are skipped and listed
+too, so the view never holds half of an aggregate's story.
 """
 
 from __future__ import annotations
@@ -20,6 +26,14 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
+from ledger.store.files import private_file
+
+DEAD_LETTERS_DDL = [
+    "CREATE TABLE IF NOT EXISTS {t}_dead_letters (position BIGINT PRIMARY KEY, originator_id TEXT NOT NULL,"
+    " originator_version BIGINT NOT NULL, topic TEXT NOT NULL, error TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS {n}_dead_letters_originator ON {t}_dead_letters (originator_id)",
+]
+
 
 class BatchingView:
     """What every view offers the runner and the readers, whatever the backend."""
@@ -31,8 +45,11 @@ class BatchingView:
     own_tables: tuple[str, ...] = ()
 
     def view_tables(self) -> list[str]:
-        """The view's own tables (emptied by a rebuild), fully qualified."""
-        return [self.sql(t) for t in self.own_tables]
+        """The view's own tables and its dead letters (emptied by a rebuild), fully qualified."""
+        return [self.sql(t) for t in (*self.own_tables, "{t}_dead_letters")]
+
+    def all_ddl(self) -> list[str]:
+        return [*self.table_ddl(), *DEAD_LETTERS_DDL]
 
     def table_ddl(self) -> list[str]:
         """CREATE TABLE / INDEX statements, with {t} standing for the table-name prefix."""
@@ -85,6 +102,26 @@ class BatchingView:
             return
         with self.batch(tracking):
             yield self._cursor
+
+    # --- dead letters ------------------------------------------------------------------------
+
+    def record_dead_letter(self, position: int, originator_id: str, version: int, topic: str, error: str) -> None:
+        """Inside a batch: list an event this view could not apply (or skipped: its aggregate is quarantined)."""
+        assert self._cursor is not None, "a dead letter is recorded with the position that passes it"
+        self._cursor.execute(self.sql(
+            "INSERT INTO {t}_dead_letters (position, originator_id, originator_version, topic, error)"
+            " VALUES (?, ?, ?, ?, ?)"), (position, originator_id, version, topic, error[:2000]))
+
+    def quarantined(self) -> set[str]:
+        """The aggregates whose events this view no longer applies."""
+        return {r["originator_id"] for r in self.query("SELECT DISTINCT originator_id FROM {t}_dead_letters")}
+
+    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self.query("SELECT position, originator_id, originator_version, topic, error FROM {t}_dead_letters"
+                          " ORDER BY position LIMIT ?", [limit])
+
+    def dead_letter_count(self) -> int:
+        return int(self.query("SELECT COUNT(*) AS n FROM {t}_dead_letters")[0]["n"])
 
     def flush(self, c: Any) -> None:
         """Write what the batch gathered in memory (each row once per batch), before commit."""
@@ -142,7 +179,7 @@ class SQLiteView(BatchingView, SQLiteTrackingRecorder):
         return self.projection_name
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *(self.sql(s) for s in self.table_ddl())]
+        return [*super().construct_create_table_statements(), *(self.sql(s) for s in self.all_ddl())]
 
 
 class PostgresView(BatchingView, PostgresTrackingRecorder):
@@ -156,7 +193,7 @@ class PostgresView(BatchingView, PostgresTrackingRecorder):
         self.tracking_table = f'"{self.datastore.schema}".{self.tracking_table_name}'
         from psycopg.sql import SQL
 
-        self.sql_create_statements.extend(SQL(self.sql(s)) for s in self.table_ddl())  # type: ignore[arg-type]
+        self.sql_create_statements.extend(SQL(self.sql(s)) for s in self.all_ddl())  # type: ignore[arg-type]
 
     @property
     def table_prefix(self) -> str:
@@ -175,5 +212,8 @@ def view_env(env: dict[str, str], name: str, data_dir: Path | None) -> dict[str,
         out["POSTGRES_MAX_OVERFLOW"] = "4"
     else:
         ledger_file = Path(env["SQLITE_DBNAME"])
-        out["SQLITE_DBNAME"] = str(ledger_file.with_name(f"{ledger_file.stem}.{name}{ledger_file.suffix or '.sqlite'}"))
+        view_file = ledger_file.with_name(f"{ledger_file.stem}.{name}{ledger_file.suffix or '.sqlite'}")
+        if ledger_file.parent.is_dir():
+            private_file(view_file)  # 0600 whatever the umask, like the ledger's own file
+        out["SQLITE_DBNAME"] = str(view_file)
     return out

@@ -82,3 +82,39 @@ def accounts_show(username: str) -> None:
             actor = getattr(event, "actor", {}) or {}
             console.print(f"  v{event.originator_version} {type(event).__name__:14} {event.timestamp:%Y-%m-%d %H:%M:%S}Z"
                           f"  by {actor.get('username', '?')}")
+
+
+@accounts_cli.command("password")
+def accounts_password(
+    username: str,
+    stdin: Annotated[bool, typer.Option("--stdin", help="read the password from standard input (scripts)")] = False,
+) -> None:
+    """Set an account's web sign-in password (asked twice, not echoed); its sign-in sessions end."""
+    import sys
+
+    if stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with open_runtime(Settings()) as runtime:
+        try:
+            runtime.accounts.passwords.set_password(local_operator(), username, password)
+        except DomainError as exc:
+            fail(exc)
+    console.print(f"Password of {username} set; its sign-in sessions have ended.")
+
+
+@accounts_cli.command("access")
+def accounts_access(
+    username: str,
+    role: Annotated[str, typer.Option(help="township, county, city, province, relief_officer, auditor, admin")],
+    scope: Annotated[str, typer.Option(help="area-code prefix")],
+    reason: Annotated[str, typer.Option(help="why the role or scope changes")],
+) -> None:
+    """Change an account's role or scope (recorded with the reason); its sign-in sessions end."""
+    with open_runtime(Settings()) as runtime:
+        try:
+            runtime.accounts.passwords.change_access(local_operator(), username, role, scope, reason)
+        except DomainError as exc:
+            fail(exc)
+    console.print(f"{username} is now {role} for {scope}; its sign-in sessions have ended.")

@@ -6,6 +6,7 @@ the server — which is the only way to create the first admin account.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -56,6 +57,9 @@ def serve(
         for username, token in tokens.items():
             console.print(f"    {username:15} {token}")
     console.print(f"  GraphQL  http://{host}:{port}/graphql")
+    console.print(f"  Web      http://{host}:{port}/  (sign in; set a password: relief-ledger accounts password NAME)")
+    if settings.load_demo() and read_tokens(settings.data_dir, "demo-passwords.json"):
+        console.print(f"  Demo web passwords: {settings.data_dir / 'demo-passwords.json'}")
     projection_host = ProjectionHost(runtime) if settings.projections_in_process else None
     uvicorn.run(create_app(runtime, settings, projection_host), host=host, port=port, log_level="info")
 
@@ -66,6 +70,9 @@ def demo() -> None:
     from api.demo import demo_loaded, load_demo
 
     settings = Settings()
+    if settings.environment == "production":
+        err.print("[red]no demo data in production[/red] (demo accounts have known roles and printed tokens)")
+        raise typer.Exit(code=2)
     with open_runtime(settings) as runtime:
         if demo_loaded(runtime, settings.data_dir):
             console.print("Demo data is already loaded.")
@@ -76,6 +83,8 @@ def demo() -> None:
 
 
 def main() -> None:
+    # Whatever this process writes (databases, secrets, exports) is its owner's alone.
+    os.umask(0o077)
     try:
         cli()
     except ValueError as exc:  # configuration problems

@@ -25,16 +25,24 @@ def _projection_names(names: list[str] | None) -> list[str]:
 
 @projections_cli.command("status")
 def projections_status() -> None:
-    """Each projection's position and its lag behind the event store."""
+    """Each projection's position, its lag behind the event store, and the events it could not apply."""
     with open_runtime(Settings()) as runtime:
         head = runtime.position()
-        table = Table("projection", "position", "head", "lag")
+        table = Table("projection", "position", "head", "lag", "dead letters")
+        letters = Table("projection", "position", "aggregate", "version", "event", "error", title="dead letters")
         for name, cls in PROJECTIONS.items():
             follower = Follower(runtime.app, open_projection(cls, runtime.config.persistence, runtime.config.data_dir,
                                                                 runtime.pii))
             position = follower.position()
-            table.add_row(name, str(position), str(head), str(max(head - position, 0)))
+            view = follower.projection.view
+            table.add_row(name, str(position), str(head), str(max(head - position, 0)), str(view.dead_letter_count()))
+            for d in view.dead_letters(limit=20):
+                letters.add_row(name, str(d["position"]), d["originator_id"], str(d["originator_version"]),
+                                d["topic"].rsplit(":", 1)[-1], d["error"])
+            follower.close()
         console.print(table)
+        if letters.row_count:
+            console.print(letters)
 
 
 @projections_cli.command("rebuild")

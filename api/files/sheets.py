@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,6 +14,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+
+from ledger.store.files import open_private
 
 if TYPE_CHECKING:
     pass
@@ -113,7 +116,12 @@ class Sheet:
 
 
 def save(wb: Workbook, out: IO[bytes] | Path) -> None:
-    wb.save(str(out) if isinstance(out, Path) else out)
+    """Write the workbook; a file is created readable by its owner only (it may hold clear personal data)."""
+    if isinstance(out, Path):
+        with os.fdopen(open_private(out), "wb") as f:
+            wb.save(f)
+    else:
+        wb.save(out)
 
 
 def write_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], out: IO[bytes] | Path, *,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 import anyio.to_thread
 import strawberry
-from fastapi import Request
+from fastapi import Request, Response
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.fastapi import GraphQLRouter
@@ -20,6 +21,7 @@ from api.graphql.common import Context
 from api.graphql.disasters import DisastersQuery
 from api.graphql.projections import ProjectionsQuery
 from api.graphql.relief import RELIEF_SCALARS, ReliefQuery
+from api.web.auth import cookie_actor_for_api
 from ledger.store.errors import DomainError
 
 
@@ -47,7 +49,19 @@ schema = strawberry.Schema(
 )
 
 
-def graphql_router(runtime: Any, host: Any, graphiql: bool) -> GraphQLRouter:
+class _Router(GraphQLRouter):
+    """Serves our own GraphiQL page (local assets) when one is given."""
+
+    ide_page: Callable[[Request], Response] | None = None
+
+    async def render_graphql_ide(self, request: Request) -> Any:
+        if self.ide_page is not None:
+            return self.ide_page(request)
+        return await super().render_graphql_ide(request)
+
+
+def graphql_router(runtime: Any, host: Any, graphiql: bool,
+                   ide_page: Callable[[Request], Response] | None = None) -> GraphQLRouter:
     async def get_context(request: Request) -> Context:
         actor, refusal = None, None
         header = request.headers.get("authorization", "")
@@ -57,6 +71,11 @@ def graphql_router(runtime: Any, host: Any, graphiql: bool) -> GraphQLRouter:
                 actor = await anyio.to_thread.run_sync(authenticate, request, runtime, token.strip())
             except DomainError as exc:
                 refusal = exc  # answered by the first field that needs the caller
+        elif not header:
+            try:  # a signed-in browser: its session, with the CSRF header
+                actor = await anyio.to_thread.run_sync(cookie_actor_for_api, request)
+            except DomainError as exc:
+                refusal = exc
         board = host.view("board") if host is not None else None
 
         async def load_rows(ids: list[str]) -> list[dict[str, Any] | None]:
@@ -74,4 +93,6 @@ def graphql_router(runtime: Any, host: Any, graphiql: bool) -> GraphQLRouter:
         return Context(actor=actor, refusal=refusal, runtime=runtime, host=host, board_loader=DataLoader(load_fn=load_rows),
                        history_loader=DataLoader(load_fn=load_histories))
 
-    return GraphQLRouter(schema, context_getter=get_context, graphql_ide="graphiql" if graphiql else None)
+    router = _Router(schema, context_getter=get_context, graphql_ide="graphiql" if graphiql else None)
+    router.ide_page = ide_page
+    return router

@@ -73,6 +73,29 @@ class Account(Aggregate):
         self.scope = scope
         self.active = True
         self.tokens: dict[str, dict[str, Any]] = {}
+        self.password_generation = 0
+
+    def change_access(self, role: str, scope: str, reason: str, actor: dict[str, Any]) -> None:
+        """A new role or scope (sign-in sessions end with it)."""
+        self._require_active()
+        if role == self.role and scope == self.scope:
+            raise Conflict("角色和管辖范围未改变", "role and scope are unchanged", code="unchanged")
+        self._access_changed(role=role, scope=scope, reason=reason, actor=actor)
+
+    @event("AccessChanged")
+    def _access_changed(self, role: str, scope: str, reason: str, actor: dict[str, Any]) -> None:
+        self.role = role
+        self.scope = scope
+
+    def change_password(self, how: str, actor: dict[str, Any]) -> None:
+        """密码变更: the event records who and how (set by an admin or the CLI, changed by the owner),
+        never the hash, which lives in the credentials table written in the same transaction."""
+        self._require_active()
+        self._password_changed(how=how, actor=actor)
+
+    @event("PasswordChanged")
+    def _password_changed(self, how: str, actor: dict[str, Any]) -> None:
+        self.password_generation = getattr(self, "password_generation", 0) + 1
 
     def as_actor(self) -> Actor:
         return Actor(account_id=self.id, username=self.username, role=Role(self.role), scope=self.scope)

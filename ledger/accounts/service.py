@@ -18,6 +18,8 @@ from ledger.accounts.aggregate import (
     token_hash,
     validate_account,
 )
+from ledger.accounts.passwords import PasswordService
+from ledger.accounts.sessions import SessionService
 from ledger.store.actors import Actor, Role
 from ledger.store.commands import CommandResult, IdempotencyKey, run
 from ledger.store.errors import Conflict, NotAuthenticated, NotFound, NotPermitted
@@ -40,6 +42,8 @@ class AccountService:
     def __init__(self, runtime: LedgerContext) -> None:
         self.rt = runtime
         self.app = runtime.app
+        self.passwords = PasswordService(runtime)
+        self.sessions = SessionService(runtime, self.passwords.store)
 
     def register(
         self, actor: Actor, username: str, role: str, scope: str, display_name: str = "",

@@ -57,7 +57,7 @@ _I64 = struct.Struct(">q")
 _U32 = struct.Struct(">I")
 
 
-Kind = Literal["altered", "deleted", "inserted", "digest", "checkpoint"]
+Kind = Literal["altered", "deleted", "inserted", "digest", "checkpoint", "unreadable"]
 
 
 class Row(NamedTuple):
@@ -201,10 +201,14 @@ class VerifyResult:
     """When only a range is known (a digest or checkpoint mismatch): the first bad position
     is after bounds[0] (None: from the start) and at or before bounds[1]."""
     detail: str = ""
+    unreadable: tuple[int, ...] = ()
+    """Positions of stored events that cannot be read back (damaged bytes, a wrong key), intact chain or not."""
 
     def summary(self) -> str:
         if self.ok:
             return f"OK: {self.detail}"
+        if self.kind == "unreadable":
+            return f"DAMAGED: {self.detail}"
         return f"TAMPERED: {self.detail}"
 
 

@@ -14,8 +14,18 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    Transcoding,
+)
+from eventsourcing.utils import TopicError
 
+from ledger.store.errors import UnreadableEvent
+from ledger.store.positions import position_of
+from ledger.store.recorders import recorder_topic
 from ledger.store.text import require_storable
 from ledger.store.topics import register_moved_topics
 
@@ -38,6 +48,11 @@ class Ledger(Application):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         register_moved_topics()  # events stored under a class's earlier module stay readable
+        env = dict(kwargs.get("env") or {})
+        topic = recorder_topic(env.get("PERSISTENCE_MODULE"))
+        if topic and "APPLICATION_RECORDER_TOPIC" not in env:
+            env["APPLICATION_RECORDER_TOPIC"] = topic  # side writes in the events' transaction (recorders.py)
+            kwargs["env"] = env
         super().__init__(*args, **kwargs)
         self.after_save: list[Callable[[], None]] = []
 
@@ -49,9 +64,36 @@ class Ledger(Application):
             listener()
         return recordings
 
+    def construct_mapper(self) -> Mapper[Any]:
+        plain = super().construct_mapper()
+        return ReadingMapper(plain.transcoder, compressor=plain.compressor, cipher=plain.cipher,
+                             locate=lambda oid, version: position_of(self, oid, version))
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+
+class ReadingMapper(Mapper[Any]):
+    """The library's mapper, whose failure to read a stored event names that event (`UnreadableEvent`)."""
+
+    def __init__(self, *args: Any, locate: Callable[[Any, int], int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.locate = locate
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        try:
+            return super().to_domain_event(stored_event)
+        except (MapperDeserialisationError, TopicError) as exc:
+            position = getattr(stored_event, "id", None)
+            if position is None:
+                try:
+                    position = self.locate(stored_event.originator_id, stored_event.originator_version) or None
+                except Exception:  # noqa: BLE001 — naming the position is a courtesy; the error stands anyway
+                    position = None
+            cause = str(exc.__cause__ or exc).split(":")[-1].strip()[:200]
+            raise UnreadableEvent(str(stored_event.originator_id), stored_event.originator_version,
+                                  stored_event.topic, position, cause) from exc
 
 
 def utc_now() -> datetime:

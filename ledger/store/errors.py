@@ -98,6 +98,22 @@ class UnknownArea(InvalidInput):
         )
 
 
+class UnreadableEvent(Unavailable):
+    """A stored event cannot be read back (damaged bytes, wrong key, unknown type): nothing that needs it can
+    be answered until it is restored from a backup. Names the event, never its contents."""
+
+    code = "event_unreadable"
+
+    def __init__(self, originator_id: str, version: int, topic: str, position: int | None, cause: str) -> None:
+        where = f"position {position}" if position else f"{originator_id} v{version}"
+        super().__init__(
+            f"存储的事件（{where}）已损坏或无法解密，请从备份恢复", f"the stored event at {where} is damaged or "
+            "cannot be decrypted; restore it from a backup (relief-ledger audit verify names every such event)",
+            details={"position": position, "aggregate_id": originator_id, "version": version, "topic": topic,
+                     "cause": cause},
+        )
+
+
 class VersionMismatch(Conflict):
     code = "version_mismatch"
 

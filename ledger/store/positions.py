@@ -19,7 +19,7 @@ def position_of(app: Any, originator_id: UUID, version: int) -> int:
         found = (n.id for n in recorder.select_notifications(start=1, limit=10**9)
                  if n.originator_id == originator_id and n.originator_version == version)
         return next(found, 0)
-    postgres = type(recorder).__module__.endswith("postgres")
+    postgres = type(recorder.datastore).__module__ == "eventsourcing.postgres"
     if postgres:
         table = f'"{recorder.datastore.schema}".{recorder.events_table_name}'
         sql = f"SELECT notification_id FROM {table} WHERE originator_id = %s AND originator_version = %s"

@@ -80,3 +80,8 @@ def require_storable(events: list[Any]) -> None:
             "文本含有无法保存的字符或过长", "the text holds characters that cannot be stored, or is too long",
             fields=found, code="bad_text",
         )
+
+
+def printable(text: str, limit: int = 2000) -> str:
+    """`text` made storable (each character that is not shown as an escape), cut at `limit`: for error messages."""
+    return _BAD.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)[:limit]

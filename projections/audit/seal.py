@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Self
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.seal import (
     GENESIS,
+    MALFORMED,
     Checkpoint,
     Digest,
     Row,
@@ -132,9 +137,13 @@ class Sealer:
             return VerifyResult(True, None, None, 0, None, None, "nothing sealed yet and no digest given")
         upto = max(ends)
 
+        unreadable: list[int] = []
+
         def rows() -> Iterator[Row]:
             pending = 0
             for row in self.storage.iter_events(upto, self.batch):
+                if not self._readable(row):
+                    unreadable.append(row.position)
                 yield row
                 pending += 1
                 if progress and pending == self.batch:
@@ -145,7 +154,26 @@ class Sealer:
 
         links = self.storage.iter_links(sealed_head, self.batch) if sealed_head is not None else iter(())
         checkpoints = ((c.position, c.digest) for c in self.storage.iter_checkpoints(self.batch)) if sealed else ()
-        return verify_chain(rows(), links, sealed_head, published, checkpoints)
+        result = verify_chain(rows(), links, sealed_head, published, checkpoints)
+        if not unreadable:
+            return result
+        shown = ", ".join(str(p) for p in unreadable[:20]) + (" …" if len(unreadable) > 20 else "")
+        detail = f"{len(unreadable)} stored event(s) cannot be read back (damaged or not decryptable): {shown}"
+        return replace(result, ok=False, unreadable=tuple(unreadable),
+                       first_bad_position=min(p for p in (result.first_bad_position, unreadable[0]) if p is not None),
+                       kind=result.kind or "unreadable",
+                       detail=f"{result.detail}; {detail}" if not result.ok else detail)
+
+    def _readable(self, row: Row) -> bool:
+        """Whether the row decrypts and decodes into an event (a row the chain flags as malformed is left to it)."""
+        mapper = getattr(self.app, "mapper", None)
+        if mapper is None or row.originator_id.startswith(MALFORMED):
+            return True
+        try:
+            mapper.to_domain_event(StoredEvent(UUID(row.originator_id), row.originator_version, row.topic, row.state))
+        except Exception:  # noqa: BLE001 — the store's reader refused it: that is what is reported
+            return False
+        return True
 
     def close(self) -> None:
         self.storage.close()

@@ -38,6 +38,7 @@ from ledger.audit.seal import (
     Row,
     canonical_row,
 )
+from ledger.store.files import private_file
 from projections.views import is_postgres, view_env
 
 SEAL_NAME = "seal"
@@ -186,6 +187,7 @@ class SQLiteSealStorage(SealStorage):
 
     def _seal_conn(self) -> sqlite3.Connection:
         if self._seal is None:
+            private_file(self.seal_path)
             self._seal = sqlite3.connect(self.seal_path, timeout=self.timeout, isolation_level=None,
                                          check_same_thread=False)
             self._seal.execute("PRAGMA journal_mode=WAL")

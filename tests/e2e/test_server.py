@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import subprocess
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server, base_env, run_cli
+from tests.e2e.conftest import CLI, Server, base_env, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -183,3 +184,39 @@ def test_first_start_on_sqlite_loads_the_demo(
         as_demo_township = {"Authorization": f"Bearer {tokens['demo-township']}"}
         me = _ok(http.get("/v1/me", headers=as_demo_township), 200, again)
         assert me["username"] == "demo-township"
+
+
+def test_production_on_sqlite_makes_no_demo_and_keeps_its_files_private(
+    tmp_path: Path, start_server: Callable[[dict[str, str]], Server], secrets_env: dict[str, str],
+) -> None:
+    data_dir = tmp_path / "prod"
+    env = base_env(data_dir, RELIEF_DATABASE_URL=None, RELIEF_DEMO=None, RELIEF_ENVIRONMENT="production",
+                   **secrets_env)
+    server = start_server(env)
+    server.wait_healthy()
+    out = server.stdout()
+    assert "Loading demo data" not in out and not TOKEN_RE.search(out), server.output()
+    assert not (data_dir / "demo-tokens.json").exists()
+    assert not (data_dir / "secrets.json").exists()  # production secrets come from configuration
+    with httpx.Client(base_url=server.base_url, timeout=10.0) as http:
+        assert _ok(http.get("/health"), 200, server)["position"] == 0  # no demo accounts, no events
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    files = [p for p in data_dir.rglob("*") if p.is_file()]
+    assert any(p.name == "ledger.sqlite" for p in files)
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {p.name: 0o600 for p in files}
+    server.stop()
+
+    refused = subprocess.run([*CLI, "demo"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "no demo data in production" in refused.stderr
+    asked = subprocess.run([*CLI, "serve"], env={**env, "RELIEF_DEMO": "true"}, cwd=tmp_path, capture_output=True,
+                           text=True, timeout=60)
+    assert asked.returncode == 2 and "RELIEF_DEMO cannot be on in production" in asked.stderr
+
+
+def test_production_without_its_secrets_refuses_to_start_in_one_line(tmp_path: Path) -> None:
+    env = base_env(tmp_path / "prod", RELIEF_DATABASE_URL=None, RELIEF_ENVIRONMENT="production")
+    proc = subprocess.run([*CLI, "serve", "--port", "1"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "RELIEF_CIPHER_KEY" in lines[0], proc.stderr

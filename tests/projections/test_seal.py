@@ -336,7 +336,9 @@ def test_a_published_digest_catches_a_rewrite_of_the_seals_own_tables(store, raw
     positions = raw.positions()
     k = positions[14]  # between the 10th and the 20th sealed event
     if tamper == "alter":
-        raw.flip_state_byte(k)
+        # another event's ciphertext: still decrypts (a flipped byte would not: verify names such rows
+        # as unreadable on its own), so only the chain can tell
+        raw.set_column(k, "state", raw.row(positions[3])[4])
     elif tamper == "delete":
         raw.delete(k)
     else:
@@ -349,6 +351,17 @@ def test_a_published_digest_catches_a_rewrite_of_the_seals_own_tables(store, raw
     assert (result.ok, result.kind, result.bounds) == (False, "digest", (None, head.position))
     result = s.verify(published_all)
     assert (result.ok, result.kind, result.bounds) == (False, "digest", (positions[9], positions[19]))
+
+
+def test_a_damaged_event_is_named_even_when_the_seal_was_rewritten_to_match(store, raw, sealer):
+    s = sealer(interval=10)
+    s.seal()
+    positions = raw.positions()
+    raw.flip_state_byte(positions[14])
+    rewrite_seal(store, raw, interval=10)
+    result = s.verify()
+    assert (result.ok, result.kind, result.unreadable) == (False, "unreadable", (positions[14],))
+    assert result.summary().startswith("DAMAGED") and str(positions[14]) in result.detail
 
 
 def test_stored_checkpoints_catch_links_rewritten_without_them(store, raw, sealer):
