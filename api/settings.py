@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     relief_rules_file: Path | None = None
     seal_interval: int = 1000
     """A seal checkpoint (a digest for publication) every this many sealed events."""
+    seal_minutes: float = 10.0
+    """…or every this many minutes at the sealed head, whichever comes first (the seal runs continuously)."""
     rules_file: Path | None = None
     hazards_file: Path | None = None
     indicators_file: Path | None = None
@@ -53,8 +55,11 @@ class Settings(BaseSettings):
     postgres_pool_size: int = 5
     postgres_max_overflow: int = 10
     postgres_connect_timeout: int = 5
-    projections_in_process: bool = True
-    """Run the projections inside the server; turn off when `relief-ledger projections run` workers do."""
+    projections: Literal["worker", "in-process", "off"] | None = None
+    """Where `serve` runs the projections and the seal: `worker` (default: a child process it supervises),
+    `in-process` (threads in the server), `off` (when `relief-ledger projections run` workers run elsewhere)."""
+    projections_in_process: bool | None = None
+    """Earlier name: true = `in-process`, false = `off` (RELIEF_PROJECTIONS wins when both are set)."""
     threadpool_size: int = 15
     """Worker threads for the synchronous endpoints; keep it at or under the connection pool."""
     max_body_bytes: int = 1024 * 1024
@@ -81,6 +86,13 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "ledger.sqlite"
+
+    def projections_mode(self) -> str:
+        if self.projections is not None:
+            return self.projections
+        if self.projections_in_process is not None:
+            return "in-process" if self.projections_in_process else "off"
+        return "worker"
 
     def load_demo(self) -> bool:
         """Demo accounts and data: never in production; by default on SQLite only."""
@@ -113,6 +125,7 @@ class Settings(BaseSettings):
             deadlines_file=self.deadlines_file,
             relief_rules_file=self.relief_rules_file,
             seal_interval=self.seal_interval,
+            seal_minutes=self.seal_minutes,
             pii_key=pii_key,
         )
 

@@ -38,6 +38,8 @@ from projections.views import is_postgres, view_env
 
 log = logging.getLogger("relief_ledger.projections")
 
+SEAL = "seal"  # the sealer's lock name, beside the projections'
+
 QUARANTINED = "skipped: an earlier event of this aggregate could not be applied (quarantined)"
 
 
@@ -80,7 +82,6 @@ class Follower:
         self.app = app
         self.projection = projection
         self.batch = batch
-        self.error: str | None = None
 
     @property
     def name(self) -> str:
@@ -146,6 +147,9 @@ class Follower:
     def _dead_letter(self, n: Any, error: str) -> None:
         self.projection.view.record_dead_letter(n.id, str(n.originator_id), n.originator_version, n.topic,
                                                 printable(error))
+
+    def catch_up_until(self, stop: threading.Event) -> Callable[[], int]:
+        return lambda: self.catch_up(stop=stop)
 
     def close(self) -> None:
         self.projection.view.close()
@@ -225,10 +229,31 @@ class AdvisoryLock:
                 self.conn = None
 
 
-class ProjectionHost:
-    """Runs followers in background threads (in the server or a worker process)."""
+class Wakeup:
+    """Wakes every thread of a host at once (one event each, so no thread clears another's wake)."""
 
-    def __init__(self, runtime: Any, names: list[str] | None = None, idle: float = 0.5) -> None:
+    def __init__(self) -> None:
+        self.events: list[threading.Event] = []
+
+    def new(self) -> threading.Event:
+        event = threading.Event()
+        self.events.append(event)
+        return event
+
+    def set(self) -> None:
+        for event in self.events:
+            event.set()
+
+
+class ProjectionHost:
+    """Runs followers — and, with `seal=True`, the sealer — in background threads.
+
+    In the projections worker (`projections.worker`), in `relief-ledger projections run`, or
+    inside the server in tests (`in-process`). With `run=False` it only reads: the views, their
+    positions and waits, for a server whose followers run in a worker process."""
+
+    def __init__(self, runtime: Any, names: list[str] | None = None, idle: float = 0.5, *, seal: bool = False,
+                 run: bool = True) -> None:
         self.runtime = runtime
         env = dict(runtime.config.persistence)
         self.followers = {
@@ -236,39 +261,71 @@ class ProjectionHost:
             for name in (names or list(PROJECTIONS))
         }
         self.locks = {name: AdvisoryLock(env, name) for name in self.followers}
+        self.run = run
+        self.seal = seal and run
+        if self.seal:
+            self.locks[SEAL] = AdvisoryLock(env, SEAL)
         self.idle = idle
-        self.wake = threading.Event()
+        self.wake = Wakeup()
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.running: set[str] = set()
+        self.errors: dict[str, str | None] = {}
 
     def start(self) -> None:
+        if not self.run:
+            return
         self.runtime.app.after_save.append(self.wake.set)
-        for name, follower in self.followers.items():
-            thread = threading.Thread(target=self._loop, args=(name, follower), name=f"projection-{name}", daemon=True)
+        loops: list[tuple[str, Callable[[], int]]] = [(n, f.catch_up_until(self.stop_event))
+                                                      for n, f in self.followers.items()]
+        if self.seal:
+            loops.append((SEAL, self._sealing()))
+        for name, step in loops:
+            thread = threading.Thread(target=self._loop, args=(name, step, self.wake.new()),
+                                      name=f"projection-{name}", daemon=True)
             thread.start()
             self.threads.append(thread)
 
-    def _loop(self, name: str, follower: Follower) -> None:
+    def _loop(self, name: str, step: Callable[[], int], woken: threading.Event) -> None:
         backoff = 1.0
         while not self.stop_event.is_set():
+            woken.clear()
             try:
                 if not self.locks[name].try_acquire():
-                    follower.error = "another process is following this projection"
+                    self.errors[name] = "another process is following this projection"
                     self.stop_event.wait(5)
                     continue
                 self.running.add(name)
-                follower.catch_up(stop=self.stop_event)
-                follower.error = None
+                step()
+                self.errors[name] = None
                 backoff = 1.0
-            except Exception as exc:  # keep the server up; report it in status and retry
-                follower.error = f"{type(exc).__name__}: {exc}"
-                log.exception("projection %s failed; retrying in %.0f s", name, backoff)
+            except Exception as exc:  # keep going: report it in status and retry
+                self.errors[name] = f"{type(exc).__name__}: {exc}"
+                log.exception("%s failed; retrying in %.0f s", name, backoff)
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, 60)
                 continue
-            self.wake.wait(self.idle)
-            self.wake.clear()
+            woken.wait(self.idle)
+
+    def _sealing(self) -> Callable[[], int]:
+        """The seal, kept up with the log: links as events are stored, a checkpoint every
+        RELIEF_SEAL_INTERVAL events (by the sealer) or every RELIEF_SEAL_MINUTES at the head."""
+        from projections.audit.seal import Sealer
+
+        sealer = Sealer(self.runtime)
+        minutes = getattr(self.runtime.config, "seal_minutes", 10.0)
+
+        def step() -> int:
+            sealer.seal(checkpoint_head=False)
+            head = sealer.head()
+            latest = sealer.latest_checkpoint()
+            due = latest is None or (self.runtime.now() - latest.created_at).total_seconds() >= minutes * 60
+            if head is not None and (latest is None or latest.position < head[0]) and due:
+                sealer.checkpoint()
+            return sealer.last_sealed
+
+        self._sealer = sealer
+        return step
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -280,12 +337,15 @@ class ProjectionHost:
             self.running.discard(name)
         for follower in self.followers.values():
             follower.close()
+        sealer = getattr(self, "_sealer", None)
+        if sealer is not None:
+            sealer.close()
 
     def status(self) -> list[Status]:
         head = self.runtime.position()
         return [
-            Status(name, f.position(), head, name in self.running and not self.stop_event.is_set(), f.error,
-                   f.projection.view.dead_letter_count())
+            Status(name, f.position(), head, name in self.running and not self.stop_event.is_set(),
+                   self.errors.get(name), f.projection.view.dead_letter_count())
             for name, f in self.followers.items()
         ]
 

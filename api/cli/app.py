@@ -20,6 +20,7 @@ from api.cli.reference import areas_cli
 from api.cli.relief import relief_cli
 from api.settings import Settings
 from projections.runner import ProjectionHost
+from projections.worker import WorkerHost
 
 cli = typer.Typer(help="relief-ledger: an event-sourced ledger of disasters and relief.", no_args_is_help=True)
 cli.add_typer(accounts_cli, name="accounts")
@@ -60,7 +61,10 @@ def serve(
     console.print(f"  Web      http://{host}:{port}/  (sign in; set a password: relief-ledger accounts password NAME)")
     if settings.load_demo() and read_tokens(settings.data_dir, "demo-passwords.json"):
         console.print(f"  Demo web passwords: {settings.data_dir / 'demo-passwords.json'}")
-    projection_host = ProjectionHost(runtime) if settings.projections_in_process else None
+    mode = settings.projections_mode()
+    projection_host = {"worker": WorkerHost, "in-process": lambda rt: ProjectionHost(rt, seal=True),
+                       "off": lambda rt: ProjectionHost(rt, run=False)}[mode](runtime)
+    console.print(f"  Projections and seal: {mode}")
     uvicorn.run(create_app(runtime, settings, projection_host), host=host, port=port, log_level="info")
 
 

@@ -72,18 +72,21 @@ def projections_rebuild(name: Annotated[str, typer.Argument(help="projection nam
 
 
 @projections_cli.command("run")
-def projections_run(names: Annotated[list[str] | None, typer.Argument(help="projections (default: all)")] = None) -> None:
-    """Run projections as a separate worker until interrupted (set RELIEF_PROJECTIONS_IN_PROCESS=false on servers)."""
+def projections_run(
+    names: Annotated[list[str] | None, typer.Argument(help="projections (default: all)")] = None,
+    seal: Annotated[bool, typer.Option(help="also keep the seal up with the log")] = True,
+) -> None:
+    """Run projections (and the seal) as a separate worker until interrupted (RELIEF_PROJECTIONS=off on servers)."""
     import signal
     import threading
 
     settings = Settings()
     runtime = open_runtime(settings)
-    host = ProjectionHost(runtime, _projection_names(names), idle=0.2)
+    host = ProjectionHost(runtime, _projection_names(names), idle=0.2, seal=seal)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     host.start()
-    console.print(f"following: {', '.join(host.followers)} (Ctrl-C to stop)")
+    console.print(f"following: {', '.join(host.followers)}{' and sealing' if seal else ''} (Ctrl-C to stop)")
     try:
         while not done.wait(5):
             for s in host.status():

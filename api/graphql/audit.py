@@ -42,6 +42,7 @@ from strawberry.types import Info
 from api.graphql.common import actor_of, context, graphql_error
 from ledger.store.actors import Actor
 from ledger.store.errors import DomainError, FieldProblem, InvalidInput
+from projections.audit.seal import seal_status
 
 MASK_PERSONAL_DATA = True
 """Mask ID, phone and 一卡通 numbers for every role (GraphQL reads are not recorded)."""
@@ -163,8 +164,29 @@ def _check_versions(from_version: int | None, to_version: int | None) -> None:
         raise graphql_error(InvalidInput("版本号无效", "invalid version", fields=problems))
 
 
+@strawberry.type(description="the seal: the hash chain over every stored event, kept up as events are stored")
+class SealStatus:
+    position: int = strawberry.field(description="the event store's head")
+    sealed_position: int | None = strawberry.field(description="the last event in the chain")
+    sealed_count: int | None
+    latest_position: int | None = strawberry.field(description="the latest checkpoint: publish its line")
+    latest_digest: str | None
+    latest_at: datetime | None
+    latest_line: str | None
+
+
 @strawberry.type
 class AuditQuery:
+    @strawberry.field(description="the seal's head and latest digest line (for publication outside the system)")
+    async def seal(self, info: Info) -> SealStatus:
+        actor_of(info)
+        status = await anyio.to_thread.run_sync(seal_status, context(info)["runtime"])
+        head, latest = status["sealed_head"] or {}, status["latest"] or {}
+        return SealStatus(position=status["position"], sealed_position=head.get("position"),
+                          sealed_count=head.get("count"), latest_position=latest.get("position"),
+                          latest_digest=latest.get("digest"), latest_at=latest.get("at"),
+                          latest_line=latest.get("line"))
+
     @strawberry.field(description="审计: an aggregate (disaster, relief case, fund, account) as recorded at a moment "
                                   "(recorded time; without an offset, Beijing time) and the events recorded after")
     async def as_known_at(self, info: Info, id: strawberry.ID, at: datetime) -> KnownAt:

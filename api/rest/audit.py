@@ -13,6 +13,7 @@ from api.deps import CurrentActor, Runtime
 from api.presenters import EXACT, history_out
 from ledger.disasters.inputs import CHINA
 from ledger.store.errors import FieldProblem, InvalidInput
+from projections.audit.seal import seal_status
 from schemas.common import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1/audit", tags=["audit 审计"], responses=ERROR_RESPONSES)
@@ -20,6 +21,17 @@ router = APIRouter(prefix="/v1/audit", tags=["audit 审计"], responses=ERROR_RE
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+
+
+@router.get("/seal", summary="the seal: the sealed head and the latest digest line, for publication")
+def seal(runtime: Runtime, actor: CurrentActor) -> dict[str, Any]:
+    """The hash chain over every stored event is kept up as events are stored; a checkpoint is taken every
+    RELIEF_SEAL_INTERVAL events or RELIEF_SEAL_MINUTES. Publish `latest.line` outside the system: anyone
+    holding a published line can later prove the log up to it was not rewritten (`relief-ledger audit verify`)."""
+    status = seal_status(runtime)
+    if status["latest"]:
+        status["latest"]["at"] = status["latest"]["at"].astimezone(CHINA).isoformat()
+    return status
 
 
 @router.get("/{aggregate_id}/as-known-at", summary="the state as recorded at a moment, and what arrived later")

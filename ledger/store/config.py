@@ -24,6 +24,8 @@ class LedgerConfig:
     relief_rules_file: Path | None = None
     seal_interval: int = 1000
     """A seal checkpoint every this many sealed events."""
+    seal_minutes: float = 10.0
+    """…or at the sealed head, every this many minutes (whichever comes first), while events arrive."""
     pii_key: bytes = b""
     """32 bytes for keyed hashes and field encryption of personal data (derived from the pepper if empty)."""
     clock: Callable[[], datetime] = field(default=utc_now)

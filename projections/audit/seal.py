@@ -63,8 +63,9 @@ class Sealer:
 
     # --- sealing -------------------------------------------------------------------------------
 
-    def seal(self, progress: Callable[[int], None] | None = None) -> Checkpoint:
-        """Chain the notifications after the sealed head, batch by batch, then checkpoint the head."""
+    def seal(self, progress: Callable[[int], None] | None = None, *, checkpoint_head: bool = True) -> Checkpoint | None:
+        """Chain the notifications after the sealed head, batch by batch, with a checkpoint every
+        `interval` sealed events; then (unless `checkpoint_head` is off) a checkpoint at the head."""
         self.storage.create_tables()
         self.last_sealed = 0
         while True:
@@ -87,7 +88,7 @@ class Sealer:
             self.last_sealed += len(rows)
             if progress:
                 progress(len(rows))
-        return self.checkpoint()
+        return self.checkpoint() if checkpoint_head else None
 
     def checkpoint(self) -> Checkpoint:
         """A checkpoint at the sealed head (the existing one if the head has one already)."""
@@ -183,3 +184,18 @@ class Sealer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def seal_status(runtime: Any) -> dict[str, Any]:
+    """Where the seal stands: the store's head, the sealed head, and the latest checkpoint (for publication)."""
+    with Sealer(runtime) as sealer:
+        head = sealer.head()
+        latest = sealer.latest_checkpoint()
+    return {
+        "position": runtime.position(),
+        "sealed_head": {"position": head[0], "count": head[1]} if head else None,
+        "latest": None if latest is None else {
+            "position": latest.position, "count": latest.count, "digest": latest.digest,
+            "at": latest.created_at, "line": latest.line,
+        },
+    }

@@ -85,7 +85,7 @@ class Server:
                             f"{self.output()}",
                             pytrace=False)
             try:
-                response = httpx.get(f"{self.base_url}/health", timeout=2.0)
+                response = httpx.get(f"{self.base_url}/health", timeout=5.0)
                 if response.status_code == 200:
                     return
                 last = f"HTTP {response.status_code}: {response.text[:500]}"
