@@ -42,7 +42,8 @@ def _answer(result: Any, kind: str) -> JSONResponse:
     return response
 
 
-@router.post("/funds", status_code=201, response_model=CommandOut, summary="下达资金: allocate or top up a fund")
+@router.post("/funds", status_code=201, response_model=CommandOut, summary="下达资金: allocate or top up a fund",
+             responses={200: {"model": CommandOut, "description": "a top-up of the existing fund"}})
 def allocate(body: AllocationIn, request: Request, runtime: Runtime, actor: CurrentActor,
              key: IdempotencyHeader = None) -> JSONResponse:
     """The fund is one per county, programme and period; a second allocation tops it up (201 then 200)."""
