@@ -9,6 +9,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from api import errors
+from api.availability import StorageGuard, Unreachable503
 from api.graphql.schema import graphql_router
 from api.limits import BodyLimits, RequestLimits
 from api.rest import accountability, audit, disasters, reference, relief, relief_files
@@ -48,6 +49,9 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
         finally:
             if host is not None:
                 host.stop()
+            guard = getattr(app.state, "storage_guard", None)
+            if guard is not None:
+                guard.stop()
 
     app = FastAPI(
         title="relief-ledger",
@@ -66,6 +70,13 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
         json_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
         attachment_bytes=settings.max_attachment_bytes,
     ))
+    if runtime.config.persistence.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+        guard = StorageGuard(dict(runtime.config.persistence), wait=settings.storage_wait_seconds)
+        guard.guard_pool(runtime.app.recorder.datastore)
+        for view in (host.followers.values() if host is not None else ()):
+            guard.guard_pool(view.projection.view.datastore)
+        app.state.storage_guard = guard
+        app.add_middleware(Unreachable503, guard=guard)
     errors.install(app)
     for module in (disasters, relief, relief_files, audit, accountability, reference):
         app.include_router(module.router)

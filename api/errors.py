@@ -144,6 +144,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def on_storage_busy(request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("storage unavailable: %s", type(exc).__name__)
+        guard = getattr(request.app.state, "storage_guard", None)
+        if guard is not None:
+            guard.suspect(exc)
         return JSONResponse(
             error_body("storage_busy", "存储暂时不可用，请稍后重试 / storage is busy or unreachable; retry shortly"),
             status_code=503,
@@ -153,6 +156,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PersistenceError)
     async def on_storage_error(request: Request, exc: PersistenceError) -> JSONResponse:
         log.exception("storage error")
+        guard = getattr(request.app.state, "storage_guard", None)
+        if guard is not None:
+            guard.suspect(exc)
         return JSONResponse(
             error_body("storage_error", "存储错误，请稍后重试 / storage error; retry shortly"),
             status_code=503,

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     postgres_pool_size: int = 5
     postgres_max_overflow: int = 10
     postgres_connect_timeout: int = 5
+    storage_wait_seconds: float = 1.0
+    """How long a request waits for a database connection at a time (the library retries); with the database
+    unreachable, requests answer 503 within a few seconds, and at once once the outage is known."""
     projections: Literal["worker", "in-process", "off"] | None = None
     """Where `serve` runs the projections and the seal: `worker` (default: a child process it supervises),
     `in-process` (threads in the server), `off` (when `relief-ledger projections run` workers run elsewhere)."""
@@ -180,6 +183,7 @@ def postgres_env(url: str, settings: Settings | None = None) -> dict[str, str]:
         env["POSTGRES_POOL_SIZE"] = str(settings.postgres_pool_size)
         env["POSTGRES_MAX_OVERFLOW"] = str(settings.postgres_max_overflow)
         env["POSTGRES_CONNECT_TIMEOUT"] = str(settings.postgres_connect_timeout)
+        env["POSTGRES_PRE_PING"] = "y"  # a connection an outage broke is replaced, not lent
     return env
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, Runtime
 from ledger.reference.areas import Area
@@ -61,6 +62,12 @@ def whoami(actor: CurrentActor) -> dict[str, Any]:
     return {**actor.as_dict(), "scope": actor.scope}
 
 
-@router.get("/health", tags=["ops"], summary="liveness and the event store position")
-def health(runtime: Runtime) -> dict[str, Any]:
-    return {"status": "ok", "position": runtime.position()}
+@router.get("/health", tags=["ops"], summary="liveness, the database, and the event store position",
+            responses={503: {"description": "the database is unreachable (`database: down`, since when)"}})
+def health(request: Request, runtime: Runtime) -> JSONResponse:
+    """Answers at once: while the database is known to be down it is not asked (503, `database: down`)."""
+    guard = getattr(request.app.state, "storage_guard", None)
+    if guard is not None and guard.down:
+        return JSONResponse({"status": "degraded", "position": None, **guard.health()}, status_code=503,
+                            headers={"Retry-After": "5"})
+    return JSONResponse({"status": "ok", "position": runtime.position(), "database": "up"})
