@@ -3,8 +3,8 @@
 `LedgerRuntime` is what the API, the CLI, the projections worker and the
 tests hold: `runtime.app` is the one `Ledger` application (`ledger.store`),
 `runtime.areas`, `.hazards`, `.indicators` the reference data, `.rules`,
-`.deadlines`, `.relief_rules` the configured rules, and `.disasters`,
-`.relief`, `.accounts`, `.audit` the use cases of each concept.
+`.deadlines`, `.relief_rules`, `.accident_rules` the configured rules, and `.disasters`,
+`.relief`, `.accounts`, `.audit`, `.accidents` the use cases of each concept.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from ledger.accidents.rules import AccidentRules
+from ledger.accidents.service import AccidentService
 from ledger.accounts.service import AccountService
 from ledger.audit.replay import AuditService
 from ledger.disasters.deadlines import DeadlineRules
@@ -39,11 +41,13 @@ class LedgerRuntime:
         self.rules = Rules.load(config.rules_file)
         self.deadlines = DeadlineRules.load(config.deadlines_file)
         self.relief_rules = ReliefRules.load(config.relief_rules_file)
+        self.accident_rules = AccidentRules.load(config.accidents_file)
         self.pii = PersonalDataKey(config.pii_key or hashlib.sha256(b"pii:" + config.token_pepper).digest())
         self.accounts = AccountService(self)
         self.disasters = DisasterService(self)
         self.relief = ReliefService(self)
         self.audit = AuditService(self)
+        self.accidents = AccidentService(self)
 
     def now(self) -> datetime:
         return self.config.clock()

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ledger.accidents.rules import AccidentRules
     from ledger.disasters.deadlines import DeadlineRules
     from ledger.disasters.rules import Rules
     from ledger.personal.keys import PersonalDataKey
@@ -31,6 +32,7 @@ class LedgerContext(Protocol):
     rules: Rules
     deadlines: DeadlineRules
     relief_rules: ReliefRules
+    accident_rules: AccidentRules
     pii: PersonalDataKey
 
     def now(self) -> datetime: ...
