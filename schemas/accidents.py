@@ -66,7 +66,7 @@ class FollowUpIn(StrictModel):
     })
 
     as_of: datetime = Field(description="when the figures were known (统计截止时间)")
-    casualties: CasualtiesIn | None = Field(default=None, description="all five figures to date; omitted = unchanged")
+    casualties: CasualtiesIn | None = Field(default=None, description="figures to date; those left out keep theirs")
     direct_loss_fen: StrictInt | None = Field(default=None, ge=0)
     text: str = Field(default="", max_length=4000)
     explanation: str | None = Field(default=None, max_length=4000,

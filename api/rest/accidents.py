@@ -68,7 +68,7 @@ def record(body: AccidentIn, request: Request, runtime: Runtime, actor: CurrentA
 def follow_up(accident_id: UUID, body: FollowUpIn, request: Request, runtime: Runtime, actor: CurrentActor,
               expected: ExpectedVersion = None, key: IdempotencyHeader = None) -> JSONResponse:
     data = body.model_dump()
-    data["casualties"] = body.casualties.model_dump() if body.casualties is not None else None
+    data["casualties"] = body.casualties.model_dump(exclude_unset=True) if body.casualties is not None else None
     result = runtime.accidents.file_follow_up(actor, accident_id, FollowUp(**data), expected,
                                               idempotency_key(request, actor, key, body))
     return answer(result)

@@ -65,16 +65,17 @@ class Accident(Aggregate):
     # --- 续报 / 补报 ---------------------------------------------------------------------------
 
     def file_follow_up(
-        self, *, as_of: datetime, reported_at: datetime | None, casualties: Casualties | None,
+        self, *, as_of: datetime, reported_at: datetime | None, casualties: dict[str, int] | None,
         direct_loss_fen: int | None, text: str, explanation: str | None, rules: AccidentRules,
         actor: dict[str, Any],
     ) -> int:
-        """续报; a change of casualties is a 补报 (regraded at once). Returns the report's number."""
+        """续报; a change of casualties is a 补报 (regraded at once). Casualties it leaves out keep their
+        figures. Returns the report's number."""
         rules_version = rules.version
         self._require_open()
         if as_of < self.occurred_at:
             raise _refuse("as_of", "before_occurrence", "统计时间早于事故发生时间", "as_of is before the accident")
-        new = casualties.as_dict() if casualties is not None else dict(self.casualties)
+        new = {**self.casualties, **(casualties or {})}
         loss = direct_loss_fen if direct_loss_fen is not None else self.direct_loss_fen
         changed = new != self.casualties
         decreased = [k for k, v in new.items() if v < self.casualties.get(k, 0)]
@@ -85,8 +86,9 @@ class Accident(Aggregate):
         if (decreased or beyond_window) and not (explanation or "").strip():
             why = ("a decrease of " + ", ".join(decreased)) if decreased else (
                 f"a casualty change more than {self.supplement_days} days after the accident")
-            raise _refuse("explanation", "explanation_required", "伤亡人数减少或超过补报时限的变化须书面说明",
-                          f"{why} needs a written explanation")
+            raise InvalidInput("伤亡人数减少或超过补报时限的变化须书面说明", f"{why} needs a written explanation",
+                               fields=[FieldProblem("explanation", "explanation_required", f"{why} needs one")],
+                               code="explanation_required")
         self._follow_up_filed(
             number=self.reports + 1, as_of=as_of, reported_at=reported_at,
             casualties=new if changed else None, direct_loss_fen=direct_loss_fen if loss != self.direct_loss_fen

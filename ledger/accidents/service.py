@@ -111,7 +111,9 @@ class AccidentService(InvestigationSteps):
         check = AccidentInputs(self.rt)
         as_of = check.time(report.as_of, "as_of")
         reported_at = check.optional_time(report.reported_at, "reported_at")
-        casualties = check.casualties(report.casualties) if report.casualties is not None else None
+        parsed = check.casualties(report.casualties) if report.casualties is not None else None
+        casualties = ({k: v for k, v in parsed.as_dict().items() if k in (report.casualties or {})}
+                      if parsed is not None else None)
         check.money(report.direct_loss_fen, "direct_loss_fen")
         check.text(report.text, "text")
         check.text(report.explanation, "explanation")
