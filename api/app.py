@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.graphql.schema import graphql_router
-from api.rest import accidents, accountability, audit, disasters, reference, relief, relief_files
+from api.rest import accidents, accountability, audit, disasters, incidents, reference, relief, relief_files
 from api.settings import Settings
 from ledger.runtime import LedgerRuntime
 from projections.runner import ProjectionHost
@@ -53,7 +53,7 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
     )
     app.state.runtime = runtime
     errors.install(app)
-    for module in (disasters, relief, relief_files, audit, accountability, reference, accidents):
+    for module in (disasters, relief, relief_files, audit, accountability, reference, accidents, incidents):
         app.include_router(module.router)
     app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development"), prefix="/graphql",
                        include_in_schema=False)

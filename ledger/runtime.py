@@ -3,8 +3,8 @@
 `LedgerRuntime` is what the API, the CLI, the projections worker and the
 tests hold: `runtime.app` is the one `Ledger` application (`ledger.store`),
 `runtime.areas`, `.hazards`, `.indicators` the reference data, `.rules`,
-`.deadlines`, `.relief_rules`, `.accident_rules` the configured rules, and `.disasters`,
-`.relief`, `.accounts`, `.audit`, `.accidents` the use cases of each concept.
+`.deadlines`, `.relief_rules`, `.accident_rules`, `.response_plans` the configured rules, and
+`.disasters`, `.relief`, `.accounts`, `.audit`, `.accidents`, `.incidents` the use cases of each concept.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from ledger.audit.replay import AuditService
 from ledger.disasters.deadlines import DeadlineRules
 from ledger.disasters.rules import Rules
 from ledger.disasters.service import DisasterService
+from ledger.incidents.plans import ResponsePlans
+from ledger.incidents.service import IncidentService
 from ledger.personal.keys import PersonalDataKey
 from ledger.reference.areas import AreaTable
 from ledger.reference.hazards import HazardCatalogue
@@ -42,12 +44,14 @@ class LedgerRuntime:
         self.deadlines = DeadlineRules.load(config.deadlines_file)
         self.relief_rules = ReliefRules.load(config.relief_rules_file)
         self.accident_rules = AccidentRules.load(config.accidents_file)
+        self.response_plans = ResponsePlans.load(config.response_plans_file)
         self.pii = PersonalDataKey(config.pii_key or hashlib.sha256(b"pii:" + config.token_pepper).digest())
         self.accounts = AccountService(self)
         self.disasters = DisasterService(self)
         self.relief = ReliefService(self)
         self.audit = AuditService(self)
         self.accidents = AccidentService(self)
+        self.incidents = IncidentService(self)
 
     def now(self) -> datetime:
         return self.config.clock()

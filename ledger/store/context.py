@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ledger.accidents.rules import AccidentRules
+    from ledger.incidents.plans import ResponsePlans
     from ledger.disasters.deadlines import DeadlineRules
     from ledger.disasters.rules import Rules
     from ledger.personal.keys import PersonalDataKey
@@ -33,6 +34,7 @@ class LedgerContext(Protocol):
     deadlines: DeadlineRules
     relief_rules: ReliefRules
     accident_rules: AccidentRules
+    response_plans: ResponsePlans
     pii: PersonalDataKey
 
     def now(self) -> datetime: ...
