@@ -3,8 +3,8 @@
 `LedgerRuntime` is what the API, the CLI, the projections worker and the
 tests hold: `runtime.app` is the one `Ledger` application (`ledger.store`),
 `runtime.areas`, `.hazards`, `.indicators` the reference data, `.rules`,
-`.deadlines`, `.relief_rules`, `.accident_rules`, `.response_plans` the configured rules, and
-`.disasters`, `.relief`, `.accounts`, `.audit`, `.accidents`, `.incidents` the use cases of each concept.
+`.deadlines`, `.relief_rules`, `.accident_rules`, `.response_plans`, `.target_plans` the configured rules, and
+`.disasters`, `.relief`, `.accounts`, `.audit`, `.accidents`, `.incidents`, `.targets` the use cases of each concept.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from ledger.relief.rules import ReliefRules
 from ledger.relief.service import ReliefService
 from ledger.store.application import Ledger
 from ledger.store.config import LedgerConfig
+from ledger.targets.plans import TargetPlans
+from ledger.targets.service import TargetService
 
 
 class LedgerRuntime:
@@ -45,6 +47,7 @@ class LedgerRuntime:
         self.relief_rules = ReliefRules.load(config.relief_rules_file)
         self.accident_rules = AccidentRules.load(config.accidents_file)
         self.response_plans = ResponsePlans.load(config.response_plans_file)
+        self.target_plans = TargetPlans.load(config.targets_file)
         self.pii = PersonalDataKey(config.pii_key or hashlib.sha256(b"pii:" + config.token_pepper).digest())
         self.accounts = AccountService(self)
         self.disasters = DisasterService(self)
@@ -52,6 +55,7 @@ class LedgerRuntime:
         self.audit = AuditService(self)
         self.accidents = AccidentService(self)
         self.incidents = IncidentService(self)
+        self.targets = TargetService(self)
 
     def now(self) -> datetime:
         return self.config.clock()

@@ -21,6 +21,7 @@ from api.graphql.disasters import DisastersQuery
 from api.graphql.incidents import IncidentsQuery
 from api.graphql.projections import ProjectionsQuery
 from api.graphql.relief import RELIEF_SCALARS, ReliefQuery
+from api.graphql.targets import TargetsQuery
 from ledger.store.errors import DomainError
 
 
@@ -39,7 +40,7 @@ _EXTENSIONS: list[Any] = [
 
 
 #: Every concept's queries, merged into the one root type (register new concepts here).
-QUERIES = (DisastersQuery, ReliefQuery, AuditQuery, ProjectionsQuery, AccidentsQuery, IncidentsQuery)
+QUERIES = (DisastersQuery, ReliefQuery, AuditQuery, ProjectionsQuery, AccidentsQuery, IncidentsQuery, TargetsQuery)
 
 schema = strawberry.Schema(
     query=merge_types("Query", QUERIES),

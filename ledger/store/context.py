@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from ledger.accidents.rules import AccidentRules
     from ledger.incidents.plans import ResponsePlans
+    from ledger.targets.plans import TargetPlans
     from ledger.disasters.deadlines import DeadlineRules
     from ledger.disasters.rules import Rules
     from ledger.personal.keys import PersonalDataKey
@@ -35,6 +36,7 @@ class LedgerContext(Protocol):
     relief_rules: ReliefRules
     accident_rules: AccidentRules
     response_plans: ResponsePlans
+    target_plans: TargetPlans
     pii: PersonalDataKey
 
     def now(self) -> datetime: ...
