@@ -106,3 +106,19 @@ def test_the_unit_report_time_is_required_when_the_unit_reported(client, as_role
     learned = record(client, as_role, unit_reported_at=None, source="public_report")
     clock = next(c for c in read(client, as_role, learned["id"])["clocks"] if c["rule"] == "unit.report")
     assert clock["status"] == "missing" and clock["arrived_at"] is None  # the unit never reported: 瞒报 to examine
+
+
+def test_a_retried_command_answers_once_and_a_stale_version_is_refused(client, as_role, runtime):
+    created = record(client, as_role)
+    path = f"/v1/accidents/{created['id']}/follow-ups"
+    body = {"as_of": ago(hours=1), "casualties": {"deaths": 3}, "text": "续报"}
+    first = client.post(path, json=body, headers=as_role("county", **{"Idempotency-Key": "fu-1"}))
+    assert first.status_code == 201, first.text
+    head = runtime.position()
+    again = client.post(path, json=body, headers=as_role("county", **{"Idempotency-Key": "fu-1"}))
+    assert again.json() == first.json() and runtime.position() == head
+    state = read(client, as_role, created["id"])
+    assert state["version"] == 3 and state["grade_name"] == "较大"  # 续报 + its regrading
+    stale = client.post(path, json={"as_of": ago(minutes=30)}, headers=as_role("county", **{"If-Match": '"2"'}))
+    assert assert_error(stale, 409, "version_mismatch")["details"] == {"expected_version": 2, "current_version": 3}
+    assert runtime.position() == head

@@ -133,3 +133,39 @@ def test_graphql_says_on_track_or_off_track_with_the_figures(api: Api, tmp_path:
     assert rows["disaster_deaths_per_million"]["status"] == "on_track"  # no disaster recorded: 0 ≤ 1
     assert deaths["targetsVersion"] == "targets-seeds-2026.1" and deaths["referenceVersions"][0].startswith("1: ")
     assert api.error('{ targetTracking(area: "500107") { status } }')["extensions"]["code"] == "forbidden"
+
+
+def test_the_command_line_loads_a_spreadsheet_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """(SQLite: the CLI opens the store from its settings and loads as the local operator.)"""
+    from openpyxl import Workbook
+    from typer.testing import CliRunner
+
+    from api.cli.targets import targets_cli
+    from api.settings import Settings
+
+    monkeypatch.setenv("RELIEF_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("COLUMNS", "200")
+    for name in ("RELIEF_DATABASE_URL", "RELIEF_CIPHER_KEY", "RELIEF_TOKEN_PEPPER", "RELIEF_PII_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    wb = Workbook()
+    sheet = wb.active
+    sheet.append(["区划代码", "年份", "地区生产总值（亿元）", "工矿商贸就业人员（人）", "营运车辆（辆）"])
+    sheet.append(["410106", 2020, 123.45, 21000, 1800])
+    sheet.append(["410106", 2021, "abc", 21500, 1850])
+    bad = tmp_path / "bad.xlsx"
+    wb.save(bad)
+    runner = CliRunner()
+    refused = runner.invoke(targets_cli, ["import", str(bad), "--label", "上街区 2020-2021"])
+    assert refused.exit_code == 1 and "rows.3.gdp_100m_yuan" in refused.output
+    sheet.delete_rows(3)
+    good = tmp_path / "good.xlsx"
+    wb.save(good)
+    loaded = runner.invoke(targets_cli, ["import", str(good), "--label", "上街区 2020"])
+    assert loaded.exit_code == 0, loaded.output
+    assert "row 2: 410106 2020 ok" in loaded.output and "1 rows loaded" in loaded.output
+    with LedgerRuntime(Settings().ledger_config()) as runtime:
+        figures = runtime.targets.reference("410106")
+        assert figures is not None and figures.value(2020, "gdp_100m_yuan") == Decimal("123.45")
+        assert [load["label"] for load in figures.loads] == ["上街区 2020"]
+    plans = runner.invoke(targets_cli, ["plans", "--area", "410106"])
+    assert "生产安全事故死亡人数: 下降16%" in plans.output
