@@ -1,5 +1,7 @@
-"""Demo data for the seed county 响水县 (320921): one account per role and two
-disaster processes with 初报 → 续报 → 核报 histories.
+"""Demo data for the seed county 响水县 (320921): one account per role, two
+disaster processes with 初报 → 续报 → 核报 histories (the flood's county Ⅳ response
+opens its incident through the response façade), and a small production-safety
+accident with its incident: command handed over and a township's call answered.
 
 Loaded on the first start of the SQLite default (or `relief-ledger demo`).
 Tokens are kept in `<data_dir>/demo-tokens.json` (mode 0600) and printed; web sign-in
@@ -15,8 +17,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ledger.accidents.inputs import AccidentReport, FollowUp, UpwardReport
 from ledger.accounts.service import local_operator
 from ledger.disasters.inputs import FiguresReport, InitialReport, ResponseChange
+from ledger.incidents.service import Opening, ResponseDecision
 from ledger.runtime import LedgerRuntime
 from ledger.store.errors import Conflict
 
@@ -49,11 +53,11 @@ def load_demo(runtime: LedgerRuntime, data_dir: Path) -> dict[str, str]:
         token, _ = runtime.accounts.issue_token(operator, username, label="demo")
         tokens[username] = token
     actors = {u: runtime.accounts.authenticate(t) for u, t in tokens.items()}
-    for history in (_flood, _hail):
+    for history in (_flood, _hail, _accident):
         try:
             history(runtime, actors)
         except Conflict as exc:
-            if exc.code != "duplicate_process":
+            if exc.code not in ("duplicate_process", "duplicate_accident"):
                 raise
     passwords = {username: f"demo-{secrets.token_urlsafe(9)}" for username, *_ in DEMO_ACCOUNTS}
     for username, password in passwords.items():  # web sign-in (the page at /)
@@ -144,3 +148,37 @@ def _hail(runtime: LedgerRuntime, actors: dict) -> None:
                                "direct_loss_10k_yuan": "93.40"}},
         as_of=start + timedelta(days=4),
     ))
+
+
+def _accident(runtime: LedgerRuntime, actors: dict) -> None:
+    """A workshop explosion in 响水镇: 1 dead rising to 3 (一般 → 较大), reported up the chain; an incident
+    with a county Ⅳ response, command handed from the township to the county, and a call for support."""
+    start = _days_ago(3, 9)
+    county, township = actors["demo-county"], actors["demo-township"]
+    recorded = runtime.accidents.record(county, AccidentReport(
+        county="320921", township="320921100", park="响水生态化工园区", unit_name="响水某精细化工有限公司",
+        credit_code="91350100M000100Y43", sector="hazardous_chemicals", occurred_at=start, place="合成车间",
+        summary="合成车间反应釜超压闪爆", casualties={"deaths": 1, "serious_injuries": 2}, direct_loss_fen=180_000_000,
+        measures="已疏散车间人员，园区消防站到场处置", unit_reported_at=start + timedelta(minutes=35),
+    ))
+    runtime.accidents.report_upward(county, recorded.id, UpwardReport(
+        to_level="city", reported_at=start + timedelta(hours=1, minutes=40), channel="phone"))
+    runtime.accidents.file_follow_up(county, recorded.id, FollowUp(
+        as_of=start + timedelta(hours=20), casualties={"deaths": 3, "serious_injuries": 1},
+        text="两名重伤人员抢救无效死亡", explanation="重伤人数减少系两名重伤人员抢救无效死亡，计入死亡"))
+    runtime.accidents.report_upward(actors["demo-city"], recorded.id, UpwardReport(
+        to_level="province", reported_at=start + timedelta(hours=21), channel="system"))
+    incidents = runtime.incidents
+    opened = incidents.open(township, Opening(title="响水镇化工企业闪爆", category="accident", area="320921100",
+                                              occurred_at=start, links=[{"kind": "accident", "id": str(recorded.id)}]))
+    incidents.assume_command(county, opened.id, {"name": "响水镇镇长", "post": "镇长", "unit": "320921100"},
+                             start + timedelta(minutes=40))
+    incidents.request_support(township, opened.id, "320921100", "请求调派危化品处置专业队和医疗救护", ["rescue", "medical"],
+                              start + timedelta(minutes=50))
+    incidents.answer_support(county, opened.id, "R1", "dispatched", "县消防救援大队危化品处置队、县人民医院救护车 2 辆",
+                             start + timedelta(hours=1, minutes=5))
+    incidents.decide_response(county, opened.id, ResponseDecision(
+        action="start", government_level="county", plan="响水县生产安全事故应急预案", plan_version="2021", level=4,
+        decided_at=start + timedelta(hours=1), reason="死亡 1 人，启动县级四级响应"))
+    incidents.assume_command(county, opened.id, {"name": "县现场指挥部指挥长", "post": "副县长", "unit": "320921"},
+                             start + timedelta(hours=1, minutes=10), "县级响应启动，指挥权移交县现场指挥部")

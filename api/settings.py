@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     hazards_file: Path | None = None
     indicators_file: Path | None = None
     deadlines_file: Path | None = None
+    accidents_file: Path | None = None
+    response_plans_file: Path | None = None
+    targets_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     demo: bool | None = None
@@ -127,6 +130,9 @@ class Settings(BaseSettings):
             indicators_file=self.indicators_file,
             deadlines_file=self.deadlines_file,
             relief_rules_file=self.relief_rules_file,
+            accidents_file=self.accidents_file,
+            response_plans_file=self.response_plans_file,
+            targets_file=self.targets_file,
             seal_interval=self.seal_interval,
             seal_minutes=self.seal_minutes,
             pii_key=pii_key,

@@ -10,6 +10,9 @@ CLI, the projections worker and the tests.
 - `store`      the one `Ledger` application, running a command (idempotency, retries), errors, actors
 - `reference`  area codes, disaster types (灾种), the 快报 indicator set
 - `disasters`  灾害过程: 初报 / 续报 / 核报, review, 勘误, response levels, 核销, deadlines
+- `accidents`  生产安全事故: grading, report clocks, 补报, investigation, findings
+- `incidents`  应急指挥: responses per government, command and handover, 镇呼区应
+- `targets`    规划指标: the plans' safety targets and the reference figures they need
 - `relief`     救助: funds, household cases (户报 → 村评 → 公示 → 乡审 → 县定 → 发放)
 - `personal`   ID, phone and card numbers: validation, masking, keyed hashes, encryption, recorded reads
 - `accounts`   who may act: roles, scopes, tokens

@@ -3,8 +3,8 @@
 `LedgerRuntime` is what the API, the CLI, the projections worker and the
 tests hold: `runtime.app` is the one `Ledger` application (`ledger.store`),
 `runtime.areas`, `.hazards`, `.indicators` the reference data, `.rules`,
-`.deadlines`, `.relief_rules` the configured rules, and `.disasters`,
-`.relief`, `.accounts`, `.audit` the use cases of each concept.
+`.deadlines`, `.relief_rules`, `.accident_rules`, `.response_plans`, `.target_plans` the configured rules, and
+`.disasters`, `.relief`, `.accounts`, `.audit`, `.accidents`, `.incidents`, `.targets` the use cases of each concept.
 """
 
 from __future__ import annotations
@@ -12,11 +12,15 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from ledger.accidents.rules import AccidentRules
+from ledger.accidents.service import AccidentService
 from ledger.accounts.service import AccountService
 from ledger.audit.replay import AuditService
 from ledger.disasters.deadlines import DeadlineRules
 from ledger.disasters.rules import Rules
 from ledger.disasters.service import DisasterService
+from ledger.incidents.plans import ResponsePlans
+from ledger.incidents.service import IncidentService
 from ledger.personal.keys import PersonalDataKey
 from ledger.reference.areas import AreaTable
 from ledger.reference.hazards import HazardCatalogue
@@ -25,6 +29,8 @@ from ledger.relief.rules import ReliefRules
 from ledger.relief.service import ReliefService
 from ledger.store.application import Ledger
 from ledger.store.config import LedgerConfig
+from ledger.targets.plans import TargetPlans
+from ledger.targets.service import TargetService
 
 
 class LedgerRuntime:
@@ -39,11 +45,17 @@ class LedgerRuntime:
         self.rules = Rules.load(config.rules_file)
         self.deadlines = DeadlineRules.load(config.deadlines_file)
         self.relief_rules = ReliefRules.load(config.relief_rules_file)
+        self.accident_rules = AccidentRules.load(config.accidents_file)
+        self.response_plans = ResponsePlans.load(config.response_plans_file)
+        self.target_plans = TargetPlans.load(config.targets_file)
         self.pii = PersonalDataKey(config.pii_key or hashlib.sha256(b"pii:" + config.token_pepper).digest())
         self.accounts = AccountService(self)
         self.disasters = DisasterService(self)
         self.relief = ReliefService(self)
         self.audit = AuditService(self)
+        self.accidents = AccidentService(self)
+        self.incidents = IncidentService(self)
+        self.targets = TargetService(self)
 
     def now(self) -> datetime:
         return self.config.clock()

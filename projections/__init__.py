@@ -10,5 +10,7 @@ PostgreSQL); shared machinery beside them:
 
 - `disasters`: the board (one row per process) and the 直报 statistics;
 - `relief`: the roster (花名册), fund balances, 冬春 statistics and overdue work;
+- `accidents`: the accident register and its accountability log;
+- `incidents`: incident command (who held command when, 镇呼区应 calls);
 - `audit`: the seal's storage and sealer (it chains the stored rows themselves, not decoded events).
 """

@@ -6,11 +6,14 @@ from typing import Any
 
 from eventsourcing.projection import Projection
 
+from projections.accidents.register import AccidentRegisterProjection
 from projections.disasters.board import BoardProjection
 from projections.disasters.statistics import StatisticsProjection
+from projections.incidents.command import IncidentCommandProjection
 from projections.relief.funds import FundsProjection
 from projections.relief.roster import RosterProjection
 
 PROJECTIONS: dict[str, type[Projection[Any]]] = {
-    p.name: p for p in (BoardProjection, StatisticsProjection, RosterProjection, FundsProjection)
+    p.name: p for p in (BoardProjection, StatisticsProjection, RosterProjection, FundsProjection,
+                        AccidentRegisterProjection, IncidentCommandProjection)
 }

@@ -23,7 +23,8 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -359,3 +360,28 @@ class ProjectionHost:
             if not self.followers[name].wait(position, max(deadline - time.monotonic(), 0)):
                 return False
         return True
+
+
+@contextmanager
+def caught_up(runtime: Any, name: str, position: int, host: ProjectionHost | None = None,
+              timeout: float = 30.0) -> Iterator[Any]:
+    """A projection's view that has processed at least `position`: the host's (waited for), or — with
+    no host in this process (the CLI) — one opened here and caught up (or, if another process follows
+    it, waited for). Raises TimeoutError when it does not get there in time."""
+    if host is not None and name in host.followers:
+        if not host.wait(position, timeout, [name]):
+            raise TimeoutError(f"projection {name} has not reached position {position}")
+        yield host.view(name)
+        return
+    env = dict(runtime.config.persistence)
+    follower = Follower(runtime.app, open_projection(PROJECTIONS[name], env, runtime.config.data_dir, runtime.pii))
+    lock = AdvisoryLock(env, name)
+    try:
+        if lock.try_acquire():
+            follower.catch_up()
+        if not follower.wait(position, timeout):
+            raise TimeoutError(f"projection {name} has not reached position {position}")
+        yield follower.projection.view
+    finally:
+        lock.release()
+        follower.close()

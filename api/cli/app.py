@@ -18,6 +18,7 @@ from api.cli.common import console, err, open_runtime
 from api.cli.projections import projections_cli
 from api.cli.reference import areas_cli
 from api.cli.relief import relief_cli
+from api.cli.targets import targets_cli
 from api.settings import Settings
 from projections.runner import ProjectionHost
 from projections.worker import WorkerHost
@@ -28,6 +29,7 @@ cli.add_typer(areas_cli, name="areas")
 cli.add_typer(relief_cli, name="relief")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(projections_cli, name="projections")
+cli.add_typer(targets_cli, name="targets")
 
 
 @cli.command()

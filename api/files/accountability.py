@@ -37,7 +37,10 @@ from openpyxl import Workbook
 from api.files.sheets import Column, Sheet, save
 from ledger.audit.accountability import AccountabilityReport, build_report, check_period, report_area
 from ledger.audit.accountability_sections import SECTIONS
+from ledger.store.errors import Unavailable
+from projections.accidents.accountability import AccidentSections
 from projections.audit.seal import Sealer
+from projections.runner import ProjectionHost, caught_up
 
 if TYPE_CHECKING:
     from ledger.runtime import LedgerRuntime
@@ -62,16 +65,27 @@ SUMMARY = {
     "returned_or_reversed": "退回 / 冲正 returned or reversed payments",
     "access_log": "个人信息访问 reads and exports of unmasked personal data",
     "actions_per_account": "账号操作 actions per account",
+    "accident_clocks": "事故迟报 / 未报 accidents' late and missing reports",
+    "accident_regradings": "事故等级调整 accident regradings",
+    "accident_findings": "迟报漏报谎报瞒报认定 findings on accident reports",
+    "accident_late_supplements": "逾期补报 casualty changes after the 补报 window",
 }
 
 
-def sealed_report(runtime: LedgerRuntime, area: str, date_from: date, date_to: date) -> AccountabilityReport:
-    """Seal the new events, then build the report over the log up to the sealed head, carrying its digest."""
+def sealed_report(runtime: LedgerRuntime, area: str, date_from: date, date_to: date,
+                  host: ProjectionHost | None = None) -> AccountabilityReport:
+    """Seal the new events, then build the report over the log up to the sealed head, carrying its digest.
+    The accident sections come from the accident register once it has reached the sealed head."""
     report_area(runtime, area)  # refuse bad input before writing to the seal's tables
     check_period(date_from, date_to)
     with Sealer(runtime) as sealer:
         checkpoint = sealer.seal()
-    report = build_report(runtime, area, date_from, date_to, upto=checkpoint.position)
+    try:
+        with caught_up(runtime, "accidents", checkpoint.position, host) as view:
+            report = build_report(runtime, area, date_from, date_to, upto=checkpoint.position,
+                                  sources=[AccidentSections(view, runtime)])
+    except TimeoutError:
+        raise Unavailable("事故读模型尚未就绪，请稍后重试", "the accident register is catching up; retry shortly") from None
     report.seal = [checkpoint.line]
     return report
 

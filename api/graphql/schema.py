@@ -16,11 +16,14 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.deps import authenticate
+from api.graphql.accidents import AccidentsQuery
 from api.graphql.audit import AuditQuery
 from api.graphql.common import Context
 from api.graphql.disasters import DisastersQuery
+from api.graphql.incidents import IncidentsQuery
 from api.graphql.projections import ProjectionsQuery
 from api.graphql.relief import RELIEF_SCALARS, ReliefQuery
+from api.graphql.targets import TargetsQuery
 from api.web.auth import cookie_actor_for_api
 from ledger.store.errors import DomainError
 
@@ -40,7 +43,7 @@ _EXTENSIONS: list[Any] = [
 
 
 #: Every concept's queries, merged into the one root type (register new concepts here).
-QUERIES = (DisastersQuery, ReliefQuery, AuditQuery, ProjectionsQuery)
+QUERIES = (DisastersQuery, ReliefQuery, AuditQuery, ProjectionsQuery, AccidentsQuery, IncidentsQuery, TargetsQuery)
 
 schema = strawberry.Schema(
     query=merge_types("Query", QUERIES),

@@ -40,9 +40,10 @@ and it carries the log of reads of personal data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ledger.audit.accountability_scan import CHINA, AccountabilityScan, iso
 from ledger.audit.accountability_sections import SECTION_KEYS
@@ -146,11 +147,20 @@ def period_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
             datetime.combine(date_to + timedelta(days=1), time(0), CHINA))
 
 
+class SectionSource(Protocol):
+    """Rows of further sections (registered in SECTIONS) from a read model, by area and period, up to a position."""
+
+    def rows(self, prefix: str, date_from: date, date_to: date, start: datetime, end: datetime, upto: int,
+             now: datetime) -> dict[str, list[dict[str, Any]]]: ...
+
+
 def build_report(runtime: LedgerContext, area: str, date_from: date, date_to: date, *,
-                 upto: int | None = None, now: datetime | None = None) -> AccountabilityReport:
+                 upto: int | None = None, now: datetime | None = None,
+                 sources: Sequence[SectionSource] = ()) -> AccountabilityReport:
     """The accountability report of `area` (province, city or county) for recorded dates
     `date_from` … `date_to` (Beijing, inclusive), from the log up to position `upto` (default:
-    the head now), deadlines evaluated at `now` (default: the runtime's clock). Reads only."""
+    the head now), deadlines evaluated at `now` (default: the runtime's clock). Reads only.
+    `sources` fill the sections that come from read models (the accidents')."""
     code = report_area(runtime, area)
     check_period(date_from, date_to)
     now = now or runtime.now()
@@ -168,11 +178,14 @@ def build_report(runtime: LedgerContext, area: str, date_from: date, date_to: da
         last = notifications[-1].id
     scan.compliance(date_from, date_to, now)
     scan.action_rows()
+    for source in sources:
+        scan.rows.update(source.rows(code.prefix, date_from, date_to, start, end, head, now))
     found = runtime.areas.get(code)
     return AccountabilityReport(
         area=code.prefix, area_name=found.name if found else code.prefix, date_from=date_from, date_to=date_to,
         generated_at=now, position=head,
         rules_versions={"deadlines": runtime.deadlines.version, "reports": runtime.rules.version,
-                        "relief": runtime.relief_rules.version, "hazards": runtime.hazards.version},
+                        "relief": runtime.relief_rules.version, "hazards": runtime.hazards.version,
+                        "accidents": runtime.accident_rules.version},
         sections=scan.rows,
     )

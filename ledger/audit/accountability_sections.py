@@ -131,4 +131,37 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 
+_ACCIDENT = (("accident_id", "事故"), ("county", "县"), ("county_name", "县名"), ("unit_name", "事故单位"),
+             ("sector", "行业领域"))
+
+
+# Accident sections: rows from the accident register (`projections.accidents.accountability`), queried by
+# area and period, handed to `build_report` as a section source.
+ACCIDENT_SECTIONS: tuple[Section, ...] = (
+    Section("accident_clocks", "事故迟报未报", (
+        *_ACCIDENT, ("grade", "等级"), ("grade_name", "等级名称"), ("occurred_date", "事故日期"), ("rule", "规则"),
+        ("rule_name", "规则名称"), ("level", "层级"), ("unit", "责任单位"), ("status", "状态"),
+        ("status_name", "状态名称"), ("due_at", "应报时间"), ("arrived_at", "实报时间"), ("delay_seconds", "延误秒数"),
+        ("report_number", "报告序号"), ("rules_version", "规则版本"), ("rule_source", "规则来源"),
+    )),
+    Section("accident_regradings", "事故等级调整", (
+        *_ACCIDENT, ("previous", "原等级"), ("grade", "新等级"), ("grade_name", "新等级名称"),
+        ("report_number", "报告序号"), ("as_of", "统计时间"), ("basis", "依据"), ("rules_version", "规则版本"),
+        *_ACTOR_COLUMNS,
+    )),
+    Section("accident_findings", "迟报漏报谎报瞒报认定", (
+        *_ACCIDENT, ("action", "操作"), ("finding_id", "认定编号"), ("kind", "类型"), ("kind_name", "类型名称"),
+        ("definition", "适用定义"), ("source", "依据"), ("against", "认定对象"), ("evidence", "证据"),
+        ("text", "认定事实 / 撤销理由"), ("rules_version", "规则版本"), *_ACTOR_COLUMNS,
+    )),
+    Section("accident_late_supplements", "逾期补报", (
+        *_ACCIDENT, ("report_number", "报告序号"), ("as_of", "伤亡变化时间"), ("window_days", "补报期限（日）"),
+        ("casualties", "伤亡人数"), ("explanation", "书面说明"), *_ACTOR_COLUMNS,
+    )),
+)
+
+
+SECTIONS = SECTIONS + ACCIDENT_SECTIONS
+
+
 SECTION_KEYS = tuple(s.key for s in SECTIONS)

@@ -27,6 +27,7 @@ from ledger.disasters.inputs import (
 from ledger.disasters.keys import KeyClaim, disaster_id
 from ledger.disasters.reports import ReportKind, ReportPolicy
 from ledger.disasters.responses import ResponseAction
+from ledger.incidents.facade import record_disaster_response
 from ledger.reference.indicators import Figures
 from ledger.store import actors
 from ledger.store.actors import Actor, Role
@@ -216,7 +217,8 @@ class DisasterService:
         self, actor: Actor, disaster_id_: UUID, change: ResponseChange,
         expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
     ) -> CommandResult:
-        """启动 / 调整 / 终止 the response level, by an authorised (county-level or higher) account."""
+        """启动 / 调整 / 终止 the response level, by an authorised (county-level or higher) account; the
+        disaster's incident records it too, in the same save (`ledger.incidents.facade`)."""
         actors.require_writer(actor)
         problems = Problems()
         decided_at = self.inputs.past_time(change.decided_at, "decided_at", problems)
@@ -230,15 +232,23 @@ class DisasterService:
                 problems.add(name, "required", f"{name} is required")
         problems.raise_if_any("响应级别变更有误", "the response-level change is invalid")
 
-        def decide(d: Disaster) -> None:
+        def attempt() -> tuple[Disaster, list[Any], int]:
+            d = self._load(disaster_id_)
+            check_version(d, expected_version)
             permissions.require_upper_level(actor, d.county)
+            previous = dict(d.response) if d.response else None
             d.change_response(
                 action=action, level=change.level, plan=change.plan, plan_version=change.plan_version,
                 government_level=change.government_level, decided_at=decided_at, reason=change.reason,
                 actor=actor.as_dict(),
             )
+            # A façade over the incident stream: the incident's event is saved with the disaster's.
+            others = record_disaster_response(
+                self.app, self.rt.response_plans, self.rt.accident_rules, d, previous, change, action.value,
+                d.response["level"] if d.response else None, decided_at, actor.as_dict())
+            return d, others, 200
 
-        return self._update(disaster_id_, decide, expected_version, idempotency)
+        return run(self.app, attempt, idempotency)
 
     def retract(
         self, actor: Actor, disaster_id_: UUID, reason: str,

@@ -22,6 +22,9 @@ class LedgerConfig:
     indicators_file: Path | None = None
     deadlines_file: Path | None = None
     relief_rules_file: Path | None = None
+    accidents_file: Path | None = None
+    response_plans_file: Path | None = None
+    targets_file: Path | None = None
     seal_interval: int = 1000
     """A seal checkpoint every this many sealed events."""
     seal_minutes: float = 10.0

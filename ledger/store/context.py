@@ -11,8 +11,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ledger.accidents.rules import AccidentRules
     from ledger.disasters.deadlines import DeadlineRules
     from ledger.disasters.rules import Rules
+    from ledger.incidents.plans import ResponsePlans
     from ledger.personal.keys import PersonalDataKey
     from ledger.reference.areas import AreaTable
     from ledger.reference.hazards import HazardCatalogue
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from ledger.relief.rules import ReliefRules
     from ledger.store.application import Ledger
     from ledger.store.config import LedgerConfig
+    from ledger.targets.plans import TargetPlans
 
 
 class LedgerContext(Protocol):
@@ -31,6 +34,9 @@ class LedgerContext(Protocol):
     rules: Rules
     deadlines: DeadlineRules
     relief_rules: ReliefRules
+    accident_rules: AccidentRules
+    response_plans: ResponsePlans
+    target_plans: TargetPlans
     pii: PersonalDataKey
 
     def now(self) -> datetime: ...
