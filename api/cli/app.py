@@ -14,6 +14,7 @@ import typer
 
 from api.cli.accounts import accounts_cli
 from api.cli.audit import audit_cli
+from api.cli.backup import backup, restore
 from api.cli.common import console, err, open_runtime
 from api.cli.projections import projections_cli
 from api.cli.reference import areas_cli
@@ -29,6 +30,8 @@ cli.add_typer(areas_cli, name="areas")
 cli.add_typer(relief_cli, name="relief")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(projections_cli, name="projections")
+cli.command("backup")(backup)
+cli.command("restore")(restore)
 cli.add_typer(targets_cli, name="targets")
 
 
