@@ -24,6 +24,7 @@ from ledger.relief.service import VILLAGE_ROLES
 from ledger.store import actors
 from ledger.store.actors import Actor
 from ledger.store.errors import FieldProblem, InvalidInput, NotPermitted
+from ledger.store.text import text_problem
 
 if TYPE_CHECKING:
     from ledger.runtime import LedgerRuntime
@@ -314,6 +315,9 @@ def _checked(runtime: LedgerRuntime, actor: Actor, a: Application, number: int,
 
 def _application(cells: dict[str, str]) -> tuple[Application | None, list[tuple[str, str, str]]]:
     problems: list[tuple[str, str, str]] = []
+    for field_name, value in cells.items():  # text no person types is refused cell by cell, before anything else
+        if isinstance(value, str) and (problem := text_problem(value)):
+            problems.append((COLUMN_OF.get(field_name, field_name), "bad_text", problem))
     for name in REQUIRED:
         if not cells.get(IMPORT_COLUMNS[name][0]):
             problems.append((name, "required", "the cell is empty"))

@@ -326,3 +326,12 @@ def test_the_command_line_imports_as_a_named_account_and_exports_masked_or_revea
     stats = run("relief", "export-statistics", str(tmp_path / "s.xlsx"), "--period", PERIOD, "--area", "320921")
     assert stats.exit_code == 0, stats.output
     assert load_workbook(tmp_path / "s.xlsx").active["A3"].value == "区划代码"
+
+
+def test_a_spreadsheet_cell_holding_control_characters_is_refused_with_its_row(
+        files_client: TestClient, tokens: dict[str, str], runtime: LedgerRuntime) -> None:
+    before = runtime.position()
+    rows = [household(1), household(2, name="王\x00二"), household(3, address="东园\x1b[31m")]
+    response = upload(files_client, tokens, gb18030_csv(rows), name="户报.csv")
+    assert problems(response) == {("row 3.户主姓名", "bad_text"), ("row 4.家庭住址", "bad_text")}
+    assert runtime.position() == before
