@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.messages import bilingual
 from ledger.store.errors import (
     Conflict,
     DomainError,
@@ -98,7 +99,8 @@ def domain_error_response(exc: DomainError) -> JSONResponse:
     if isinstance(exc, Throttled):
         headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(
-        error_body(exc.code, exc.message, [f.as_dict() for f in exc.fields], exc.details),
+        error_body(exc.code, exc.message, [{"field": f.field, "code": f.code, "message": bilingual(f.code, f.message)}
+                                           for f in exc.fields], exc.details),
         status_code=status,
         headers=headers,
     )
@@ -122,9 +124,9 @@ def install(app: FastAPI) -> None:
     async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = []
         for err in exc.errors():
-            message = str(err.get("msg", "invalid"))
-            fields.append({"field": _field_path(tuple(err.get("loc", ()))), "code": str(err.get("type", "invalid")),
-                           "message": message})
+            code = str(err.get("type", "invalid"))
+            fields.append({"field": _field_path(tuple(err.get("loc", ()))), "code": code,
+                           "message": bilingual(code, str(err.get("msg", "invalid")))})
         return JSONResponse(
             error_body("invalid_request", "请求内容不符合要求 / the request is invalid", fields),
             status_code=422,

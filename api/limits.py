@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.errors import BodyTooLarge, error_body
+from api.messages import bilingual
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -83,7 +84,7 @@ class RequestLimits:
                 await _answer(send, 400, error_body(
                     "bad_encoding", "请求内容不是有效的 UTF-8 文本 / the request body is not valid UTF-8",
                     [{"field": "body", "code": "bad_encoding",
-                      "message": f"invalid UTF-8 at byte {exc.start}"}]))
+                      "message": bilingual("bad_encoding", f"invalid UTF-8 at byte {exc.start}")}]))
                 return
         await self.app(scope, _replaying(bytes(body), receive), send)
 

@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Tracking
+from eventsourcing.persistence import DataError, InfrastructureFactory, Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import Environment
 
+from ledger.store.errors import DomainError
 from ledger.store.text import printable
 from projections.registry import PROJECTIONS
 from projections.views import is_postgres, view_env
@@ -40,6 +41,12 @@ from projections.views import is_postgres, view_env
 log = logging.getLogger("relief_ledger.projections")
 
 SEAL = "seal"  # the sealer's lock name, beside the projections'
+
+#: What an event's own content can cause (a value no column holds, a NUL PostgreSQL refuses, a row the event
+#: expects missing, bytes that do not decode). Anything else — the database unreachable, the position moved
+#: by another follower, a misconfiguration, a crash — is not the event's fault: it propagates, nothing is
+#: skipped, and the follower retries later.
+POISON = (DataError, ValueError, TypeError, LookupError, ArithmeticError, UnicodeError, DomainError)
 
 QUARANTINED = "skipped: an earlier event of this aggregate could not be applied (quarantined)"
 
@@ -110,9 +117,7 @@ class Follower:
                 break
             try:
                 self._apply(notifications, last, quarantined)
-            except IntegrityError:
-                raise  # the position moved under us (another follower): nothing was applied
-            except Exception:
+            except POISON:  # some event of the batch cannot be applied: find it, list it, go on
                 self._apply_one_by_one(notifications, last, quarantined)
             last = notifications[-1].id
             done += len(notifications)
@@ -135,9 +140,7 @@ class Follower:
         for n in notifications:
             try:
                 self._apply([n], previous, quarantined)
-            except IntegrityError:
-                raise
-            except Exception as exc:
+            except POISON as exc:
                 log.error("projection %s cannot apply the event at position %d (%s); quarantining %s",
                           self.name, n.id, type(exc).__name__, n.originator_id)
                 with view.batch(Tracking(self.app.name, n.id), previous=previous):

@@ -13,6 +13,7 @@ import anyio.to_thread
 import strawberry
 from strawberry.types import Info
 
+from api.messages import bilingual
 from ledger.reference.codes import AreaCode
 from ledger.store.actors import Actor, Role
 from ledger.store.errors import DomainError, InvalidInput, NotAuthenticated, NotPermitted, Unavailable
@@ -30,7 +31,8 @@ class Context(dict[str, Any]):
 def graphql_error(exc: DomainError) -> Exception:
     from graphql import GraphQLError
 
-    return GraphQLError(exc.message, extensions={"code": exc.code, "fields": [f.as_dict() for f in exc.fields]})
+    fields = [{"field": f.field, "code": f.code, "message": bilingual(f.code, f.message)} for f in exc.fields]
+    return GraphQLError(exc.message, extensions={"code": exc.code, "fields": fields})
 
 
 def context(info: Info) -> Any:

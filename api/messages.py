@@ -1,0 +1,78 @@
+"""Field messages in Chinese and English: `中文 / English`, like every error's top-level message.
+
+The domain and the request validation report each problem with a stable code
+and an English detail. Here the code gets its Chinese sentence — from the
+table, from the code's shape (`bad_…`, `unknown_…`, `before_…`), or a
+general one — and the English detail follows it, so a person reads Chinese
+and support staff still see the precise check.
+"""
+
+from __future__ import annotations
+
+#: Chinese for the codes the domain and the pages use.
+CODE_ZH: dict[str, str] = {
+    "required": "必填", "missing": "缺少必填项", "negative": "不能为负数", "not_a_number": "请填写数字",
+    "not_a_whole_number": "请填写整数", "not_positive": "须为正整数", "too_large": "数值过大，请核实",
+    "too_long": "内容过长", "too_short": "内容过短", "too_wide": "范围过大", "too_weak": "过于简单",
+    "bad_scale": "小数位数超出该指标的要求", "unknown_indicator": "未知的指标", "exceeds_parent": "不能大于上级指标",
+    "exceeds": "不能大于相关的总量指标（受灾 ≥ 成灾 ≥ 绝收，户数 ≤ 间数，实时值 ≤ 累计值）",
+    "parts_do_not_add_up": "集中安置与分散安置之和应等于总数", "parts_exceed_total": "其中各项之和不能大于总数",
+    "at_most_one": "每个乡镇只能填 0 或 1", "surge": "较上次报送激增，须附书面说明",
+    "decrease": "较上次报送减少，须附书面说明", "in_future": "不能晚于当前时间", "out_of_range": "超出允许范围",
+    "before_occurrence": "不能早于灾害发生时间", "older_than_reported": "统计时间早于该乡镇已报送的数据",
+    "outside_county": "不属于该县", "unknown_area": "未知的区划代码", "bad_area_code": "区划代码格式有误",
+    "not_a_township": "不是乡镇代码", "not_a_county": "不是县级代码", "not_a_village": "不是村级代码",
+    "duplicate_township": "同一乡镇填写了两次", "bad_period": "期间格式有误", "above_standard": "超过救助标准，须填写理由",
+    "above_approved": "超过核定未发金额", "bad_amount": "金额有误", "bad_date": "日期有误", "bad_time": "时间格式有误",
+    "date_mismatch": "日期与时间不符", "posting_too_short": "公示期不少于规定天数", "bad_id_number": "身份证号码有误",
+    "bad_phone": "电话号码有误", "bad_card_number": "一卡通账号有误", "bad_text": "含有无法保存的字符或过长",
+    "unknown_hazard": "未知的灾种", "unknown_subtype": "未知的亚灾种", "unknown_report": "没有该报告",
+    "bad_if_match": "If-Match 格式有误", "bad_key": "Idempotency-Key 格式有误",
+    "key_reused": "该 Idempotency-Key 已用于不同的请求", "bad_encoding": "不是有效的 UTF-8 文本",
+    "wrong_password": "密码不正确", "unchanged": "与原值相同", "bad_username": "用户名格式有误", "bad_role": "角色有误",
+    "bad_scope": "管辖范围有误", "scope_level": "管辖范围与角色的层级不符", "bad_level": "层级有误",
+    "explanation_required": "须附书面说明", "duplicate_in_file": "文件中重复", "bad_credit_code": "统一社会信用代码有误",
+    "empty_file": "文件没有数据行", "unreadable_file": "无法读取该文件", "missing_column": "缺少必需的列",
+    "reason_required": "须填写理由",
+}
+
+#: Chinese for pydantic's validation error types (request bodies, query and path parameters).
+PYDANTIC_ZH: dict[str, str] = {
+    "missing": "缺少必填项", "extra_forbidden": "不允许的字段", "int_parsing": "应为整数", "int_type": "应为整数",
+    "int_from_float": "应为整数（不能有小数部分）", "float_parsing": "应为数字", "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false", "bool_type": "应为 true 或 false", "string_type": "应为文本",
+    "string_too_short": "内容过短", "string_too_long": "内容过长", "string_pattern_mismatch": "格式不符合要求",
+    "string_unicode": "含有无效的字符", "literal_error": "不是允许的取值", "enum": "不是允许的取值",
+    "greater_than": "数值过小", "greater_than_equal": "数值过小", "less_than": "数值过大", "less_than_equal": "数值过大",
+    "date_parsing": "日期格式有误（如 2026-07-08）", "date_from_datetime_parsing": "日期格式有误（如 2026-07-08）",
+    "date_type": "日期格式有误", "datetime_parsing": "时间格式有误（如 2026-07-08T14:00:00+08:00）",
+    "datetime_from_date_parsing": "时间格式有误（如 2026-07-08T14:00:00+08:00）", "datetime_type": "时间格式有误",
+    "uuid_parsing": "编号格式有误", "uuid_type": "编号格式有误", "json_invalid": "不是有效的 JSON",
+    "json_type": "不是有效的 JSON", "dict_type": "应为对象", "list_type": "应为列表", "too_short": "项数过少",
+    "too_long": "项数过多", "model_attributes_type": "应为对象", "model_type": "应为对象", "value_error": "取值有误",
+    "decimal_parsing": "应为数字", "decimal_type": "应为数字", "url_parsing": "网址格式有误",
+    "date_future": "日期不能晚于今天", "date_past": "日期不能早于今天",
+}
+
+#: How a code's shape reads when it has no sentence of its own.
+PREFIXES = (("bad_", "格式或取值有误"), ("unknown_", "未知的取值"), ("before_", "时间早于允许的时刻"),
+            ("not_", "不符合要求"), ("duplicate", "重复"), ("above_", "超过允许的数额"), ("below_", "低于要求"))
+
+
+def zh(code: str) -> str:
+    """The Chinese sentence for a field problem's code."""
+    if code in CODE_ZH:
+        return CODE_ZH[code]
+    if code in PYDANTIC_ZH:
+        return PYDANTIC_ZH[code]
+    for prefix, sentence in PREFIXES:
+        if code.startswith(prefix):
+            return sentence
+    return "输入有误"
+
+
+def bilingual(code: str, english: str) -> str:
+    """`中文 / English` for one field problem (an English text that already has Chinese is kept as it is)."""
+    if " / " in english and any("\u4e00" <= c <= "\u9fff" for c in english.split(" / ", 1)[0]):
+        return english
+    return f"{zh(code)} / {english}"
