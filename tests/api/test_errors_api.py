@@ -327,3 +327,22 @@ def test_conflicts_carry_the_same_shape(client, as_role, runtime):
                                "duplicate_process")
     assert error["details"] == {"existing_id": disaster_id}
     assert error["fields"] == []
+
+
+def test_every_field_message_is_in_chinese_and_english(client, as_role) -> None:
+    """Domain checks and request validation alike: `中文 / English` beside each field."""
+    domain = client.post("/v1/disasters", headers=as_role("county"), json={
+        "county": "320921", "hazard": "flood", "occurred_at": "2026-01-02T08:00:00+08:00",
+        "figures": {"320921100": {"affected_population": "many", "deaths": -1}}})
+    shape = client.post("/v1/disasters", headers=as_role("county"), json={
+        "county": "320921", "hazard": 5, "occurred_at": "yesterday", "figures": {}, "colour": "red"})
+    for response in (domain, shape):
+        assert response.status_code == 422, response.text
+        for field in response.json()["error"]["fields"]:
+            chinese, english = field["message"].split(" / ", 1)
+            assert any("\u4e00" <= c <= "\u9fff" for c in chinese) and english.isascii(), field
+    messages = {f["field"]: f["message"] for f in domain.json()["error"]["fields"]}
+    assert messages["figures.320921100.affected_population"].startswith("请填写数字 / ")
+    assert messages["figures.320921100.deaths"].startswith("不能为负数 / ")
+    codes = {f["field"]: f["message"] for f in shape.json()["error"]["fields"]}
+    assert codes["hazard"].startswith("应为文本 / ") and codes["colour"].startswith("不允许的字段 / ")
