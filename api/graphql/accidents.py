@@ -12,13 +12,13 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.common import (
-    MAX_PAGE,
     PageInfo,
     PeriodInput,
     actor_of,
     context,
     graphql_error,
     host_of,
+    page_size,
     period_of,
     scoped_area,
     wait_for,
@@ -213,7 +213,7 @@ class AccidentsQuery:
         scope = scoped_area(actor_of(info), area)
         start, end = period_of(period) if period else (None, None)
         view = host_of(info).view("accidents")
-        limit = max(1, min(first, MAX_PAGE))
+        limit = page_size(first)
         key = tuple(after.split("|", 1)) if after and "|" in after else None
         rows = await anyio.to_thread.run_sync(lambda: view.find(
             scope, start.isoformat() if start else None, end.isoformat() if end else None, grade, sector,

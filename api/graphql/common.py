@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from calendar import monthrange
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,14 @@ from strawberry.types import Info
 from api.messages import bilingual
 from ledger.reference.codes import AreaCode
 from ledger.store.actors import Actor, Role
-from ledger.store.errors import DomainError, InvalidInput, NotAuthenticated, NotPermitted, Unavailable
+from ledger.store.errors import (
+    DomainError,
+    FieldProblem,
+    InvalidInput,
+    NotAuthenticated,
+    NotPermitted,
+    Unavailable,
+)
 
 MAX_PAGE = 100
 
@@ -73,8 +81,9 @@ async def wait_for(info: Info, position: int | None, names: list[str]) -> None:
         delay = min(delay * 2, 0.1)
 
 
-def scoped_area(actor: Actor, area: str | None) -> str:
-    """The area to read: the requested one, which must lie within the caller's scope."""
+def scoped_area(actor: Actor, area: str | None, *, narrow: bool = True) -> str:
+    """The area to read: the requested one, which must lie within the caller's scope. A township account
+    asking for its county is narrowed to its township (`narrow`; answers then say so: `narrowed`)."""
     if not area:
         return actor.scope
     try:
@@ -82,9 +91,11 @@ def scoped_area(actor: Actor, area: str | None) -> str:
     except InvalidInput as exc:
         raise graphql_error(exc) from None
     if not prefix.startswith(actor.scope):
-        if actor.role is Role.TOWNSHIP and actor.scope.startswith(prefix):
+        if narrow and actor.role is Role.TOWNSHIP and actor.scope.startswith(prefix):
             return actor.scope
-        raise graphql_error(NotPermitted(f"{area} 不在本账号的管辖范围内", f"{area} is outside this account's scope"))
+        raise graphql_error(NotPermitted(
+            f"{area} 不在本账号的管辖范围内（本账号：{actor.scope}）",
+            f"{area} is outside this account's scope ({actor.scope}); ask for an area within it"))
     return prefix
 
 
@@ -136,3 +147,33 @@ def period_of(p: PeriodInput) -> tuple[date, date]:
     except ValueError:
         pass
     raise graphql_error(InvalidInput("统计期间无效", "invalid period: give day, month (YYYY-MM), year, or dateFrom ≤ dateTo"))
+
+
+def page_size(first: int, maximum: int = MAX_PAGE) -> int:
+    """`first` as REST checks a page size: 1 … maximum, or an error naming the limit (never silently cut)."""
+    if isinstance(first, bool) or not 1 <= first <= maximum:
+        raise graphql_error(InvalidInput(
+            f"每页条数应为 1–{maximum}", f"first must be between 1 and {maximum}",
+            fields=[FieldProblem("first", "out_of_range", f"1 … {maximum}")]))
+    return first
+
+
+def one_of(value: str | None, allowed: Iterable[str], field: str) -> str | None:
+    """`value` if it is one of `allowed` (None passes): a filter that matches nothing is a mistake, not an answer."""
+    known = list(allowed)
+    if value is not None and value not in known:
+        raise graphql_error(InvalidInput(
+            f"{field} 的取值无效", f"{field} must be one of: {', '.join(known)}",
+            fields=[FieldProblem(field, "not_allowed", f"one of: {', '.join(known)}")]))
+    return value
+
+
+def narrowed(asked: str | None, read: str) -> str | None:
+    """The area asked for, if what is read is narrower (to be said in the answer), else None."""
+    if not asked:
+        return None
+    try:
+        prefix = AreaCode.parse(asked, "area").prefix
+    except InvalidInput:
+        return None
+    return prefix if prefix != read else None

@@ -12,7 +12,6 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.common import (
-    MAX_PAGE,
     Figure,
     PageInfo,
     PeriodInput,
@@ -21,6 +20,9 @@ from api.graphql.common import (
     figures_of,
     graphql_error,
     host_of,
+    narrowed,
+    one_of,
+    page_size,
     period_of,
     scoped_area,
     wait_for,
@@ -33,6 +35,7 @@ from projections.disasters.board import BoardFilter
 from projections.disasters.statistics import StatisticsQuery
 
 MAX_COMPLIANCE_PROCESSES = 5000
+STAGES = ("initial", "follow_up", "final", "retracted")
 
 
 @strawberry.type
@@ -215,6 +218,9 @@ class Statistics:
     totals: list[Figure]
     breakdown: list[AreaFigures]
     by_subtype: list[AreaFigures] | None = strawberry.field(description="county level and below only (亚灾种)")
+    narrowed_from: str | None = strawberry.field(
+        default=None, description="the area asked for, when it was wider than the account's scope and the "
+                                  "figures are only the scope's (a township account asking for its county)")
 
 
 @strawberry.type(description="one report that was due: on time, late (迟报), missing (未报) or not yet due")
@@ -262,7 +268,8 @@ class DisastersQuery:
         f = BoardFilter(area=scope[:6] if len(scope) > 6 else scope, hazard=hazard,
                         date_from=date_from.isoformat() if date_from else None,
                         date_to=date_to.isoformat() if date_to else None, stage=stage)
-        limit = max(1, min(first, MAX_PAGE))
+        limit = page_size(first)
+        one_of(stage, STAGES, "stage")
         after_key = tuple(after.split("|", 1)) if after and "|" in after else None
         rows, total = await anyio.to_thread.run_sync(
             lambda: (view.find(f, after_key, limit + 1), view.count(f))
@@ -312,6 +319,7 @@ class DisastersQuery:
             return a.name if a else None
 
         return Statistics(
+            narrowed_from=narrowed(area, prefix),
             area=prefix, area_name=area_obj.name if area_obj else None, date_from=start, date_to=end, hazard=hazard,
             processes=result.processes, totals=figures_of(info, result.totals),
             breakdown=[AreaFigures(code=c, name=named(c), figures=figures_of(info, f))

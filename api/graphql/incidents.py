@@ -11,7 +11,15 @@ import anyio.to_thread
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.common import MAX_PAGE, actor_of, context, graphql_error, host_of, scoped_area, wait_for
+from api.graphql.common import (
+    actor_of,
+    context,
+    graphql_error,
+    host_of,
+    page_size,
+    scoped_area,
+    wait_for,
+)
 from ledger.incidents import state as incident_state
 from ledger.store.errors import InvalidInput, NotPermitted
 
@@ -164,7 +172,8 @@ class IncidentsQuery:
         await wait_for(info, min_position, ["incidents"])
         scope = scoped_area(actor_of(info), area)
         view = host_of(info).view("incidents")
-        rows = await anyio.to_thread.run_sync(lambda: view.find(scope, open_only, max(1, min(first, MAX_PAGE))))
+        limit = page_size(first)
+        rows = await anyio.to_thread.run_sync(lambda: view.find(scope, open_only, limit))
         return [Incident(row=r) for r in rows]
 
     @strawberry.field(description="one incident")

@@ -22,12 +22,13 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.common import (
-    MAX_PAGE,
     PageInfo,
     actor_of,
     context,
     graphql_error,
     host_of,
+    narrowed,
+    page_size,
     scoped_area,
     wait_for,
 )
@@ -145,6 +146,8 @@ class WinterSpringStatistics:
     spring_festival: date | None
     totals: WinterSpringFigures
     breakdown: list[WinterSpringArea]
+    narrowed_from: str | None = strawberry.field(
+        default=None, description="the area asked for, when the figures are only the account's narrower scope")
 
 
 @strawberry.type(description="one case whose next step is overdue")
@@ -267,7 +270,7 @@ class ReliefQuery:
         await wait_for(info, min_position, ["roster"])
         scope = scoped_area(actor, area)
         view = host_of(info).view("roster")
-        limit = max(1, min(first, MAX_PAGE))
+        limit = page_size(first)
         rows, total = await anyio.to_thread.run_sync(
             lambda: (view.rows(programme, period, scope, after, limit + 1), view.count(programme, period, scope))
         )
@@ -303,6 +306,7 @@ class ReliefQuery:
         result = await anyio.to_thread.run_sync(lambda: view.winter_spring_statistics(scope, period))
         festival = context(info)["runtime"].relief_rules.spring_festival.get(period)
         return WinterSpringStatistics(
+            narrowed_from=narrowed(area, scope),
             area=scope, area_name=_name(info, scope), period=period, spring_festival=festival,
             totals=_figures(result.totals),
             breakdown=[WinterSpringArea(code=c, name=_name(info, c), figures=_figures(f))
@@ -325,7 +329,7 @@ class ReliefQuery:
         today = runtime.now().astimezone(CHINA).date()
         rules = runtime.relief_rules
         view = host_of(info).view("roster")
-        limit = max(1, min(first, MAX_OVERDUE_PER_KIND))
+        limit = page_size(first, MAX_OVERDUE_PER_KIND)
         items, counts = await anyio.to_thread.run_sync(
             lambda: (view.overdue(scope, today, rules, kinds, limit), view.overdue_counts(scope, today, rules))
         )

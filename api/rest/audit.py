@@ -64,6 +64,9 @@ def diff(
     if from_version is None:
         raise InvalidInput("须给出起始版本或时间", "give from_version or from_time",
                            fields=[FieldProblem("from_version", "required", "a version (0 = before the first event) or from_time")])
+    if to_version is not None and from_version > to_version:
+        raise InvalidInput("起始版本晚于截止版本", "from_version is after to_version",
+                           fields=[FieldProblem("from_version", "after_to_version", "from_version ≤ to_version")])
     changes = runtime.audit.diff(actor, aggregate_id, from_version, to_version)
     return jsonable_encoder({
         "id": str(aggregate_id), "from_version": from_version, "to_version": to_version,

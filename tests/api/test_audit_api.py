@@ -175,6 +175,10 @@ def test_rest_diff_between_versions_and_between_times(
     assert [time_of(c["recorded_at"]) for c in people] == [flood.recorded[4], flood.recorded[5]]
     assert set(changes[0]) == {"field", "old", "new", "version", "event", "actor", "unit", "recorded_at", "reason"}
 
+    backwards = api.client.get(f"/v1/audit/{flood.id}/diff", params={"from_version": 3, "to_version": 1},
+                               headers=api.headers("auditor"))
+    assert backwards.status_code == 422 and backwards.json()["error"]["fields"][0]["field"] == "from_version"
+
     by_time = diff(api, "auditor", flood.id, from_time="2025-07-08T12:00:00", to_time=T)
     assert (by_time["from_version"], by_time["to_version"]) == (2, 4)
     assert by_time["changes"] == diff(api, "auditor", flood.id, from_version=2, to_version=4)["changes"]

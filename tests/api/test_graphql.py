@@ -77,7 +77,7 @@ query($id: ID!, $p: Int) {{ disaster(id: $id, minPosition: $p) {{ {DISASTER_FIEL
 STATISTICS = """
 query($area: String!, $period: PeriodInput!, $hazard: String, $subtype: String, $p: Int) {
   statistics(area: $area, period: $period, hazard: $hazard, subtype: $subtype, minPosition: $p) {
-    area areaName dateFrom dateTo hazard processes
+    area areaName narrowedFrom dateFrom dateTo hazard processes
     totals { indicator name unit value }
     breakdown { code name figures { indicator value } }
     bySubtype { code name figures { indicator value } }
@@ -305,9 +305,9 @@ def test_a_township_account_sees_only_its_own_township_figures(api: Api, scenari
     assert nodes[scenario.ids["B"]]["totals"] == []
     assert people(nodes[scenario.ids["F"]]["totals"]) is None
 
-    # Statistics: a township account asking for its county gets its own township's figures.
+    # Statistics: a township account asking for its county gets its own township's figures, and is told so.
     stats = statistics(api, COUNTY, "township")
-    assert stats["area"] == XIANGSHUI and stats["areaName"] == "响水镇"
+    assert stats["area"] == XIANGSHUI and stats["areaName"] == "响水镇" and stats["narrowedFrom"] == COUNTY
     assert people(stats["totals"]) == 1200 and stats["processes"] == 1
     assert [row["code"] for row in stats["breakdown"]] == [XIANGSHUI]
 
@@ -337,7 +337,7 @@ def test_statistics_for_each_level_break_down_by_child_areas(
     breakdown: dict[str, tuple[str, dict[str, D]]], by_subtype: bool,
 ) -> None:
     stats = statistics(api, area, role)
-    assert stats["area"] == area and stats["areaName"] == name
+    assert stats["area"] == area and stats["areaName"] == name and stats["narrowedFrom"] is None
     assert (stats["dateFrom"], stats["dateTo"], stats["hazard"]) == ("2025-01-01", "2025-12-31", None)
     # Returned (B's 800) and retracted (C's 50) figures are left out; 九龙坡区 is not in 江苏.
     expected_totals: dict[str, D] = {}
@@ -668,3 +668,13 @@ def test_without_projections_in_the_process_reads_are_unavailable(runtime: Ledge
                                headers={"Authorization": f"Bearer {tokens['county']}"})
     assert response.status_code == 200
     assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["unavailable"]
+
+
+def test_graphql_arguments_are_checked_like_rest(api: Api, scenario: Scenario) -> None:
+    """A filter value that cannot match and a page larger than the limit are errors, not empty or cut answers."""
+    stage = api.error('{ disasters(stage: "foo") { totalCount } }')
+    assert stage["extensions"]["code"] == "invalid" and stage["extensions"]["fields"][0]["field"] == "stage"
+    big = api.error("{ disasters(first: 1000) { totalCount } }")
+    field = big["extensions"]["fields"][0]
+    assert (field["field"], field["code"]) == ("first", "out_of_range") and " / " in field["message"]
+    assert api.data("{ disasters(first: 100) { totalCount } }", {}, "county")["disasters"]["totalCount"] >= 1
