@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, times
 from api.availability import StorageGuard, Unreachable503
 from api.graphql.schema import graphql_router
 from api.limits import BodyLimits, RequestLimits
@@ -36,6 +36,7 @@ with the message in Chinese and English.
 def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: ProjectionHost | None = None) -> FastAPI:
     """The app over `runtime`; `host` runs the projections that GraphQL reads (started with the app)."""
     settings = settings or Settings()
+    times.install()  # one time format: Beijing time with its offset, in every JSON answer
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from api.cli.common import console, fail, open_runtime
 from api.settings import Settings
+from api.times import beijing
 from ledger.accounts.service import local_operator
 from ledger.store.errors import DomainError
 
@@ -80,7 +81,7 @@ def accounts_show(username: str) -> None:
         console.print(table)
         for event in runtime.app.events.get(account.id):
             actor = getattr(event, "actor", {}) or {}
-            console.print(f"  v{event.originator_version} {type(event).__name__:14} {event.timestamp:%Y-%m-%d %H:%M:%S}Z"
+            console.print(f"  v{event.originator_version} {type(event).__name__:14} {beijing(event.timestamp):%Y-%m-%d %H:%M:%S}+08:00"
                           f"  by {actor.get('username', '?')}")
 
 

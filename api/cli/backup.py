@@ -28,6 +28,7 @@ import typer
 
 from api.cli.common import console, err, open_runtime
 from api.settings import Settings
+from api.times import CHINA
 from ledger.store.files import private_dir, private_file
 
 MANIFEST = "manifest.json"
@@ -63,7 +64,7 @@ def backup(dest: Annotated[Path, typer.Argument(file_okay=False, help="an empty 
             files.append(f"{name}/")
     latest = status["latest"]
     manifest = {
-        "format": "relief-ledger backup v1", "created_at": datetime.now(UTC).isoformat(),
+        "format": "relief-ledger backup v1", "created_at": datetime.now(UTC).astimezone(CHINA).isoformat(),
         "backend": "postgresql" if settings.uses_postgres else "sqlite", "position": status["position"],
         "seal_line": latest["line"] if latest else None, "files": files,
     }

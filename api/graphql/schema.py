@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from api.graphql.incidents import IncidentsQuery
 from api.graphql.projections import ProjectionsQuery
 from api.graphql.relief import RELIEF_SCALARS, ReliefQuery
 from api.graphql.targets import TargetsQuery
+from api.times import DateTimeOut
 from api.web.auth import cookie_actor_for_api
 from ledger.store.errors import DomainError
 
@@ -47,7 +49,8 @@ QUERIES = (DisastersQuery, ReliefQuery, AuditQuery, ProjectionsQuery, AccidentsQ
 
 schema = strawberry.Schema(
     query=merge_types("Query", QUERIES),
-    config=StrawberryConfig(scalar_map=RELIEF_SCALARS),  # money as 64-bit integers of fen
+    # money as 64-bit integers of fen; every time in Beijing time with +08:00
+    config=StrawberryConfig(scalar_map={**RELIEF_SCALARS, datetime: DateTimeOut}),
     extensions=_EXTENSIONS,
 )
 

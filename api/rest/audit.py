@@ -11,6 +11,7 @@ from fastapi.encoders import jsonable_encoder
 
 from api.deps import CurrentActor, Runtime
 from api.presenters import EXACT, history_out
+from api.times import QueryDateTime
 from ledger.disasters.inputs import CHINA
 from ledger.store.errors import FieldProblem, InvalidInput
 from projections.audit.seal import seal_status
@@ -37,7 +38,7 @@ def seal(runtime: Runtime, actor: CurrentActor) -> dict[str, Any]:
 @router.get("/{aggregate_id}/as-known-at", summary="the state as recorded at a moment, and what arrived later")
 def as_known_at(
     aggregate_id: UUID, runtime: Runtime, actor: CurrentActor,
-    at: Annotated[datetime, Query(description="the moment (recorded time); without an offset, Beijing time")],
+    at: Annotated[QueryDateTime, Query(description="the moment (recorded time); without an offset, Beijing time; encode a + as %2B (an unencoded one, read as a space, is understood)")],
 ) -> dict[str, Any]:
     """Replays only the events recorded at or before `at` (any aggregate: disaster, relief case,
     fund, account) and lists the events recorded after it."""
@@ -53,8 +54,8 @@ def diff(
     aggregate_id: UUID, runtime: Runtime, actor: CurrentActor,
     from_version: Annotated[int | None, Query(ge=0)] = None,
     to_version: Annotated[int | None, Query(ge=1)] = None,
-    from_time: Annotated[datetime | None, Query(description="instead of from_version")] = None,
-    to_time: Annotated[datetime | None, Query(description="instead of to_version")] = None,
+    from_time: Annotated[QueryDateTime | None, Query(description="instead of from_version")] = None,
+    to_time: Annotated[QueryDateTime | None, Query(description="instead of to_version")] = None,
 ) -> dict[str, Any]:
     """Old and new value of each field, with the event, actor, unit, recorded time and stated reason."""
     if from_time is not None:

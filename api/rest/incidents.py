@@ -4,7 +4,6 @@ command and its handovers, 镇呼区应 calls and answers. Each endpoint is one 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, ExpectedVersion, IdempotencyHeader, Runtime, idempotency_key
+from api.times import QueryDateTime
 from ledger.accidents.state import entry
 from ledger.incidents import state as incident_state
 from ledger.incidents.service import Opening, ResponseDecision
@@ -120,7 +120,7 @@ def incident_of(kind: Literal["disaster", "accident"], target_id: UUID, runtime:
 
 @router.get("/{incident_id}", response_model=IncidentOut, summary="one incident: responses, command, calls")
 def get_incident(incident_id: UUID, runtime: Runtime, actor: CurrentActor,
-                 command_at: Annotated[datetime | None, Query(description="also say who held command then")] = None
+                 command_at: Annotated[QueryDateTime | None, Query(description="also say who held command then")] = None
                  ) -> JSONResponse:
     state = incident_state.fold([entry(e) for e in runtime.incidents.history(actor, incident_id)])
     body: dict[str, Any] = {"id": str(incident_id), "version": state["version"], "state": state,

@@ -678,3 +678,27 @@ def test_graphql_arguments_are_checked_like_rest(api: Api, scenario: Scenario) -
     field = big["extensions"]["fields"][0]
     assert (field["field"], field["code"]) == ("first", "out_of_range") and " / " in field["message"]
     assert api.data("{ disasters(first: 100) { totalCount } }", {}, "county")["disasters"]["totalCount"] >= 1
+
+
+def test_every_time_answered_is_beijing_time_with_its_offset(api: Api, scenario: Scenario) -> None:
+    """REST and GraphQL alike: no `Z` or `+00:00` beside `+08:00`, even inside one compliance flag."""
+    import re
+
+    history = api.client.get(f"/v1/disasters/{scenario.ids['A']}/history", headers=api.headers("county")).json()
+    state = api.client.get(f"/v1/disasters/{scenario.ids['A']}", headers=api.headers("county")).json()
+    flags = api.data("""query($p: Int) { compliance(area: "320921", period: {year: 2025}, minPosition: $p) {
+        flags { dueAt arrivedAt } } }""", {"p": api.last_position})["compliance"]["flags"]
+    node = api.data("""query($id: ID!, $p: Int) { disaster(id: $id, minPosition: $p) {
+        occurredAt lastReportAt history { recordedAt occurredAt } } }""",
+                    {"id": scenario.ids["A"], "p": api.last_position})["disaster"]
+    times = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?",
+                       f"{history}{state}{flags}{node}")
+    assert len(times) > 20
+    assert all(t.endswith("+08:00") for t in times), [t for t in times if not t.endswith("+08:00")]
+
+
+def test_a_query_string_time_whose_plus_arrived_as_a_space_is_understood(api: Api, scenario: Scenario) -> None:
+    url = f"/v1/audit/{scenario.ids['A']}/as-known-at?at=2030-01-01T00:00:00+08:00"  # the + unencoded: a space
+    answer = api.client.get(url, headers=api.headers("county"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["as_known_at"] == "2030-01-01T00:00:00+08:00"
