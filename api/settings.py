@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlparse
@@ -21,6 +22,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.runtime import LedgerConfig
+from ledger.store.clock import OffsetClock
 
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 
@@ -56,6 +58,8 @@ class Settings(BaseSettings):
     """Run the projections inside the server; turn off when `relief-ledger projections run` workers do."""
     threadpool_size: int = 15
     """Worker threads for the synchronous endpoints; keep it at or under the connection pool."""
+    clock_offset_seconds: int = 0
+    """Tests only: the rules' clock runs this far ahead of real time (refused in production)."""
 
     @property
     def uses_postgres(self) -> bool:
@@ -71,6 +75,8 @@ class Settings(BaseSettings):
     def ledger_config(self) -> LedgerConfig:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cipher_key, pepper, pii_key = self._secrets()
+        if self.clock_offset_seconds and self.environment == "production":
+            raise ValueError("RELIEF_CLOCK_OFFSET_SECONDS is for tests only and is refused in production")
         env = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key}
         if self.uses_postgres:
             env.update(postgres_env(self.database_url or "", self))
@@ -90,6 +96,7 @@ class Settings(BaseSettings):
             relief_rules_file=self.relief_rules_file,
             seal_interval=self.seal_interval,
             pii_key=pii_key,
+            clock=OffsetClock(timedelta(seconds=self.clock_offset_seconds)),
         )
 
     def _secrets(self) -> tuple[str, bytes, bytes]:
