@@ -100,15 +100,15 @@ def area_table() -> AreaTable:
 
 
 @pytest.fixture
-def clock() -> OffsetClock:
+def ledger_clock() -> OffsetClock:
     """The runtime's clock: real time, which a test may move forward (`clock.advance(days=8)`)."""
     return OffsetClock()
 
 
 @pytest.fixture
-def runtime(backend: dict[str, str], area_table: AreaTable, tmp_path: Path, clock: OffsetClock
+def runtime(backend: dict[str, str], area_table: AreaTable, tmp_path: Path, ledger_clock: OffsetClock
             ) -> Iterator[LedgerRuntime]:
-    config = LedgerConfig(persistence=backend, token_pepper=TEST_PEPPER, data_dir=tmp_path, clock=clock)
+    config = LedgerConfig(persistence=backend, token_pepper=TEST_PEPPER, data_dir=tmp_path, clock=ledger_clock)
     rt = LedgerRuntime(config, areas=area_table)
     yield rt
     rt.close()

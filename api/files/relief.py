@@ -51,18 +51,19 @@ PAYMENT_FORM = "一卡通"  # every payment goes to the household's 一卡通 ac
 def write_roster(
     rows: Iterable[dict[str, Any]], out: IO[bytes] | Path, reveal: Callable[[str], str] | None = None,
     title: str = ROSTER_TITLE, progress: Progress | None = None, *, subtitle: str | None = None,
-    extras: bool = True,
+    extras: bool = True, names: Callable[[str], str] | None = None,
 ) -> int:
     """The 花名册 in the 应急统表10 layout (rows from the roster view); returns the row count.
 
-    Masked ID, phone and card numbers unless `reveal` decrypts the view's ciphers.
+    Masked ID, phone and card numbers unless `reveal` decrypts the view's ciphers; masked names and
+    addresses unless `names` (or `reveal`) decrypts them — officers within their scope see them.
     """
     columns = ROSTER_COLUMNS + (EXTRA_COLUMNS if extras else ())
     wb = Workbook(write_only=True)
     sheet = Sheet(wb, "应急统表10", columns, title, subtitle)
     count = 0
     for count, row in enumerate(rows, 1):
-        sheet.append(_roster_values(count, row, reveal, extras))
+        sheet.append(_roster_values(count, row, reveal, extras, names or reveal))
         if progress and count % 1000 == 0:
             progress(1000)
     if progress and count % 1000:
@@ -71,17 +72,24 @@ def write_roster(
     return count
 
 
-def _roster_values(seq: int, row: dict[str, Any], reveal: Callable[[str], str] | None, extras: bool) -> list[Any]:
+def _roster_values(seq: int, row: dict[str, Any], reveal: Callable[[str], str] | None, extras: bool,
+                   names: Callable[[str], str] | None = None) -> list[Any]:
     def personal(kind: str) -> str:
         cipher = row.get(f"{kind}_cipher")
         if reveal is not None and cipher:
             return reveal(cipher)
         return str(row.get(f"{kind}_masked") or "")
 
+    def named(column: str) -> str:
+        cipher = row.get(f"{column}_cipher")
+        if names is not None and cipher:
+            return names(cipher)
+        return str(row.get(column) or "")
+
     card = personal("card")
     values: list[Any] = [
-        seq, row.get("head_name") or "", personal("id"), personal("phone"), row.get("household_type") or "",
-        int(row.get("household_size") or 0), row.get("address") or "", int(row.get("people_in_need") or 0),
+        seq, named("head_name"), personal("id"), personal("phone"), row.get("household_type") or "",
+        int(row.get("household_size") or 0), named("address"), int(row.get("people_in_need") or 0),
         yuan(row.get("paid_fen") or 0), yuan(row.get("goods_fen") or 0),
         row.get("payment_form") or (PAYMENT_FORM if card else ""),
     ]

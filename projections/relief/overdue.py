@@ -26,7 +26,8 @@ class OverdueQueries:
         out: list[dict[str, Any]] = []
         for kind, where, params in self._overdue_filters(area, today, rules, kinds):
             sql = (
-                "SELECT case_id, programme, period, county, township, village, head_name, stage, approved_fen,"
+                "SELECT case_id, programme, period, county, township, village, head_name, head_name_cipher, stage,"
+                " approved_fen,"
                 " paid_fen, returned_fen, posting_end, open_objections, applied_on, approved_at, last_returned_at"
                 f" FROM {{t}}_rows WHERE {where} ORDER BY village, case_id"
             )
@@ -83,7 +84,7 @@ def _item(kind: str, r: dict[str, Any], today: date, rules: ReliefRules) -> dict
         since = due - timedelta(days=rules.spring_festival_warning_days)
     return {
         "kind": kind, **{k: r[k] for k in ("case_id", "programme", "period", "county", "township", "village",
-                                           "head_name", "stage", "posting_end")},
+                                           "head_name", "head_name_cipher", "stage", "posting_end")},
         **{k: int(r[k]) for k in ("approved_fen", "paid_fen", "returned_fen", "open_objections")},
         "since": since, "due": due, "days_overdue": (today - since).days if since else None,
     }

@@ -39,7 +39,8 @@ XIANGSHUI = "320921100"  # 响水镇 (the township account's)
 CHENJIAGANG = "320921101"  # 陈家港镇
 DONGYUAN = "320921100001"  # 东园居委会 (响水镇)
 HAIAN = "320921101001"  # 海安居委会 (陈家港镇)
-WS, PERIOD = "winter_spring", "2025-2026"
+WS = "winter_spring"
+PERIOD = f"{datetime.now(BEIJING).year}-{datetime.now(BEIJING).year + 1}"  # the season of this winter
 
 EXPLAIN_CJG = "陈家港镇首次报送"
 EXPLAIN_V4 = "据乡镇核实后的最新统计，数据变化属实"
@@ -388,7 +389,8 @@ def file_household(runtime: LedgerRuntime, officers: dict[str, Actor], clock: Cl
     clock.set(recorded["assess"])
     relief.assess(town, case_id, "村民代表会议纪要 1 号", True, today - timedelta(days=25))
     clock.set(recorded["post"])
-    relief.post(town, case_id, today - timedelta(days=20), today - timedelta(days=10), "村务公开栏")
+    relief.post(town, case_id, today - timedelta(days=20), today - timedelta(days=10), "村务公开栏",
+                "公示照片补录（纸质公示已张贴）")
     clock.set(recorded["review"])
     relief.township_review(town, case_id)
     clock.set(recorded["approve"])
