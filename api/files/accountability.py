@@ -34,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 
+from api.files.accountability_sources import projection_sections
 from api.files.sheets import Column, Sheet, save
 from ledger.audit.accountability import AccountabilityReport, build_report, check_period, report_area
 from ledger.audit.accountability_sections import SECTIONS
@@ -61,17 +62,25 @@ SUMMARY = {
     "above_standard": "超标准核定 relief approved above the standard",
     "returned_or_reversed": "退回 / 冲正 returned or reversed payments",
     "access_log": "个人信息访问 reads and exports of unmasked personal data",
+    "backdated_postings": "公示补录 postings recorded after their stated start, with the reason",
+    "household_matches": "重复人员账号电话 a person, card or phone in two open households",
+    "relief_late_steps": "审核审批超时 township review or county decision past the configured days",
+    "season_deadlines": "冬春时限 the 冬春 survey and upward filings, late or missing",
+    "relief_timeliness": "救助时效 households relieved later than the target after the disaster",
+    "equal_amounts": "平均分配 villages where every household got the same amount",
     "actions_per_account": "账号操作 actions per account",
 }
 
 
-def sealed_report(runtime: LedgerRuntime, area: str, date_from: date, date_to: date) -> AccountabilityReport:
+def sealed_report(runtime: LedgerRuntime, area: str, date_from: date, date_to: date,
+                  host: Any = None) -> AccountabilityReport:
     """Seal the new events, then build the report over the log up to the sealed head, carrying its digest."""
     report_area(runtime, area)  # refuse bad input before writing to the seal's tables
     check_period(date_from, date_to)
     with Sealer(runtime) as sealer:
         checkpoint = sealer.seal()
-    report = build_report(runtime, area, date_from, date_to, upto=checkpoint.position)
+    report = build_report(runtime, area, date_from, date_to, upto=checkpoint.position,
+                          sources=lambda prefix, start, end: projection_sections(runtime, host, prefix, start, end))
     report.seal = [checkpoint.line]
     return report
 

@@ -119,9 +119,14 @@ def write_statistics(result: Any, out: IO[bytes] | Path, name_of: Callable[[str]
                        widths=(14, 18, 12, 12, 12, 12, 16, 18))
 
 
+def roster_view(runtime: LedgerRuntime, host: Any = None, timeout: float = 30.0) -> Any:
+    """The roster projection's view, caught up with the ledger's head (`projection_view`)."""
+    return projection_view(runtime, "roster", host, timeout)
+
+
 @contextmanager
-def roster_view(runtime: LedgerRuntime, host: Any = None, timeout: float = 30.0) -> Iterator[Any]:
-    """The roster projection's view, caught up with the ledger's head.
+def projection_view(runtime: LedgerRuntime, name: str, host: Any = None, timeout: float = 30.0) -> Iterator[Any]:
+    """A projection's view, caught up with the ledger's head.
 
     With a ProjectionHost (the server), its follower is awaited. Without one (CLI, or a server
     whose projections run in a worker) the view is opened here: caught up in this process if no
@@ -131,16 +136,16 @@ def roster_view(runtime: LedgerRuntime, host: Any = None, timeout: float = 30.0)
     from projections.runner import AdvisoryLock, Follower, open_projection
 
     head = runtime.position()
-    if host is not None and "roster" in getattr(host, "followers", {}):
-        if not host.wait(head, timeout, ["roster"]):
+    if host is not None and name in getattr(host, "followers", {}):
+        if not host.wait(head, timeout, [name]):
             raise _behind()
-        yield host.view("roster")
+        yield host.view(name)
         return
-    if "roster" not in PROJECTIONS:
-        raise Unavailable("花名册投影未安装", "the roster projection is not installed", code="no_roster")
+    if name not in PROJECTIONS:
+        raise Unavailable(f"读模型 {name} 未安装", f"the {name} projection is not installed", code="no_roster")
     env = runtime.config.persistence
-    follower = Follower(runtime.app, open_projection(PROJECTIONS["roster"], env, runtime.config.data_dir, runtime.pii))
-    lock = AdvisoryLock(env, "roster")
+    follower = Follower(runtime.app, open_projection(PROJECTIONS[name], env, runtime.config.data_dir, runtime.pii))
+    lock = AdvisoryLock(env, name)
     try:
         if lock.try_acquire():
             try:

@@ -31,12 +31,14 @@ from api.graphql.common import (
     scoped_area,
     wait_for,
 )
+from api.graphql.relief_checks import SeasonDeadline, deadline
 from ledger.households.household import names_visible
 from ledger.relief.applications import check_period
 from ledger.relief.programmes import Programme
 from ledger.relief.service import CHINA
 from ledger.store.errors import InvalidInput, Problems
 from projections.relief.overdue import OVERDUE_KINDS
+from projections.relief.season import current_season, season_flags
 from projections.relief.statistics import FIGURES
 
 MAX_OVERDUE_PER_KIND = 1000
@@ -183,6 +185,8 @@ class OverdueWork:
     today: date
     counts: list[OverdueCount]
     items: list[OverdueItem]
+    season_deadlines: list[SeasonDeadline] = strawberry.field(
+        description="the current 冬春 season's clocks that are late (迟报) or missing (未报)")
 
 
 def _check_programme_period(programme: str | None, period: str | None) -> None:
@@ -342,11 +346,13 @@ class ReliefQuery:
         rules = runtime.relief_rules
         view = host_of(info).view("roster")
         limit = max(1, min(first, MAX_OVERDUE_PER_KIND))
-        items, counts = await anyio.to_thread.run_sync(
-            lambda: (view.overdue(scope, today, rules, kinds, limit), view.overdue_counts(scope, today, rules))
+        items, counts, clocks = await anyio.to_thread.run_sync(
+            lambda: (view.overdue(scope, today, rules, kinds, limit), view.overdue_counts(scope, today, rules),
+                     season_flags(view, rules, current_season(today), scope, today))
         )
         return OverdueWork(
             today=today,
             counts=[OverdueCount(kind=k, count=counts.get(k, 0)) for k in OVERDUE_KINDS if not kinds or k in kinds],
             items=[_overdue_item(info, r, _names(info, scope)) for r in items],
+            season_deadlines=[deadline(f) for f in clocks if f.status in ("late", "missing")],
         )

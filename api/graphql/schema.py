@@ -19,6 +19,7 @@ from api.graphql.common import Context
 from api.graphql.disasters import DisastersQuery
 from api.graphql.projections import ProjectionsQuery
 from api.graphql.relief import RELIEF_SCALARS, ReliefQuery
+from api.graphql.relief_checks import ReliefChecksQuery
 from ledger.store.errors import DomainError
 
 
@@ -37,7 +38,7 @@ _EXTENSIONS: list[Any] = [
 
 
 #: Every concept's queries, merged into the one root type (register new concepts here).
-QUERIES = (DisastersQuery, ReliefQuery, AuditQuery, ProjectionsQuery)
+QUERIES = (DisastersQuery, ReliefQuery, ReliefChecksQuery, AuditQuery, ProjectionsQuery)
 
 schema = strawberry.Schema(
     query=merge_types("Query", QUERIES),

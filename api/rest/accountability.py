@@ -17,7 +17,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
@@ -46,7 +46,7 @@ CHUNK = 64 * 1024
                      "description": "the report (json), a workbook (xlsx) or a sealed JSON-lines bundle (jsonl)"}},
 )
 def report(
-    runtime: Runtime, actor: CurrentActor,
+    request: Request, runtime: Runtime, actor: CurrentActor,
     area: Annotated[str, Query(description="a province (2), city (4) or county (6 digits) within your scope")],
     date_from: Annotated[date, Query(description="first recorded date (Beijing), inclusive")],
     date_to: Annotated[date, Query(description="last recorded date (Beijing), inclusive")],
@@ -56,7 +56,7 @@ def report(
     flags (迟报 / 未报) of the processes whose disaster date is in the period, evaluated now.
     Every answer carries `seal`: the digest line of the seal checkpoint at the report's position."""
     require_report_reader(actor, area)
-    result = export.sealed_report(runtime, area, date_from, date_to)
+    result = export.sealed_report(runtime, area, date_from, date_to, request.app.state.projections)
     if fmt == "json":
         return JSONResponse(jsonable_encoder(result.as_dict()))
     buffer = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115 - closed by _chunks once sent

@@ -40,6 +40,7 @@ and it carries the log of reads of personal data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -146,8 +147,13 @@ def period_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
             datetime.combine(date_to + timedelta(days=1), time(0), CHINA))
 
 
+Sources = Callable[[str, datetime, datetime], dict[str, list[dict[str, Any]]]]
+"""Sections whose rows come from read models: (area prefix, start, end) → {section key: rows}."""
+
+
 def build_report(runtime: LedgerContext, area: str, date_from: date, date_to: date, *,
-                 upto: int | None = None, now: datetime | None = None) -> AccountabilityReport:
+                 upto: int | None = None, now: datetime | None = None,
+                 sources: Sources | None = None) -> AccountabilityReport:
     """The accountability report of `area` (province, city or county) for recorded dates
     `date_from` … `date_to` (Beijing, inclusive), from the log up to position `upto` (default:
     the head now), deadlines evaluated at `now` (default: the runtime's clock). Reads only."""
@@ -168,6 +174,9 @@ def build_report(runtime: LedgerContext, area: str, date_from: date, date_to: da
         last = notifications[-1].id
     scan.compliance(date_from, date_to, now)
     scan.action_rows()
+    if sources is not None:
+        for key, rows in sources(code.prefix, start, end).items():
+            scan.rows[key] = rows
     found = runtime.areas.get(code)
     return AccountabilityReport(
         area=code.prefix, area_name=found.name if found else code.prefix, date_from=date_from, date_to=date_to,

@@ -124,6 +124,35 @@ SECTIONS: tuple[Section, ...] = (
         ("village_name", "村名"), ("programme", "救助项目"), ("period", "期间"), ("area", "导出区域"),
         ("purpose", "用途"), *_ACTOR_COLUMNS,
     )),
+    Section("backdated_postings", "公示补录", (
+        ("case_id", "救助案件"), ("county", "县"), ("village", "村"), ("village_name", "村名"),
+        ("programme", "救助项目"), ("period", "期间"), ("assessed_on", "村评日期"), ("posting_start", "公示开始"),
+        ("posting_end", "公示结束"), ("recorded_at", "记录时间"), ("backdated_days", "补录天数"), ("reason", "理由"),
+    )),
+    Section("household_matches", "重复人员账号电话", (
+        ("kind", "类型"), ("kind_name", "类型名称"), ("programme", "救助项目"), ("period", "期间"),
+        ("case_a", "案件甲"), ("village_a", "村甲"), ("role_a", "身份甲"), ("case_b", "案件乙"),
+        ("village_b", "村乙"), ("role_b", "身份乙"), ("applied_b", "后一户报日期"),
+    )),
+    Section("relief_late_steps", "审核审批超时", (
+        ("kind", "类型"), ("kind_name", "类型名称"), ("case_id", "救助案件"), ("village", "村"),
+        ("village_name", "村名"), ("programme", "救助项目"), ("period", "期间"), ("since", "应完成日期"),
+        ("days_overdue", "超期天数"), ("rules_version", "规则版本"),
+    )),
+    Section("season_deadlines", "冬春时限", (
+        ("rule", "规则"), ("rule_name", "规则名称"), ("level", "层级"), ("area", "区域"), ("period", "救助期间"),
+        ("due_on", "应报日期"), ("arrived_at", "实报时间"), ("status", "状态"), ("status_name", "状态名称"),
+        ("days_late", "延误天数"), ("rules_version", "规则版本"),
+    )),
+    Section("relief_timeliness", "救助时效", (
+        ("disaster_id", "灾害过程"), ("occurred_at", "灾害发生时间"), ("case_id", "救助案件"), ("village", "村"),
+        ("first_relief_at", "首次有效救助时间"), ("hours", "间隔小时"), ("target_hours", "目标小时"),
+        ("breach", "类型"), ("breach_name", "类型名称"),
+    )),
+    Section("equal_amounts", "平均分配", (
+        ("village", "村"), ("village_name", "村名"), ("programme", "救助项目"), ("period", "期间"),
+        ("households", "户数"), ("amount_fen", "每户金额（分）"), ("amount_yuan", "每户金额（元）"),
+    )),
     Section("actions_per_account", "账号操作", (
         ("actor", "账号"), ("account_id", "账号 ID"), ("actor_role", "角色"), ("actor_unit", "单位"),
         ("event_type", "操作类型"), ("event_name", "操作名称"), ("count", "次数"),

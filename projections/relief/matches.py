@@ -100,3 +100,20 @@ class MatchQueries:
             " JOIN {t}_rows rb ON rb.case_id = b.case_id WHERE a.case_id = ? AND rb.stage NOT IN ("
             + ", ".join(f"'{s.value}'" for s in CLOSED) + ") ORDER BY a.kind, b.case_id", [case_id])
         return sorted({f"{MATCH_KINDS[r['kind']]}:{r['other']}" for r in rows})
+
+
+class PostingQueries:
+    """Postings recorded late (公示补录) — mixed into the roster view."""
+
+    query: Any
+
+    def backdated_postings(self, area: str, recorded_from: str, recorded_to: str) -> list[dict[str, Any]]:
+        """Postings whose stated start lay beyond the tolerance before the day they were recorded, recorded
+        in [recorded_from, recorded_to) (ISO UTC instants)."""
+        low, high = area_bounds(area)
+        return self.query(
+            "SELECT case_id, county, village, programme, period, assessed_on, posting_start, posting_end,"
+            " posting_recorded_at, posting_backdated_days, posting_reason FROM {t}_rows"
+            " WHERE village BETWEEN ? AND ? AND posting_backdated_days > 0 AND posting_recorded_at >= ?"
+            " AND posting_recorded_at < ? ORDER BY posting_recorded_at, case_id",
+            [low, high, recorded_from, recorded_to])

@@ -37,9 +37,9 @@ from ledger.personal.identifiers import mask_address, mask_card, mask_id, mask_n
 from ledger.personal.keys import PersonalDataKey
 from ledger.relief.case import ReliefCase, Stage
 from projections.areas import area_bounds
-from projections.relief.matches import MATCH_DDL, MATCH_TABLES, MatchQueries
+from projections.relief.matches import MATCH_DDL, MATCH_TABLES, MatchQueries, PostingQueries
 from projections.relief.overdue import OverdueQueries
-from projections.relief.statistics import WinterSpringQueries
+from projections.relief.statistics import EqualAmounts, SeasonArrivals, WinterSpringQueries
 from projections.relief.timeliness import TIMELINESS_DDL, TIMELINESS_TABLES, TimelinessQueries
 from projections.views import BatchingView, PostgresView, SQLiteView
 
@@ -59,7 +59,7 @@ COLUMNS = (
     "payments", "payment_count", "returned_count", "returned_fen", "last_returned_at",
     "version", "updated_at",
     "head_name_cipher", "address_cipher", "assessed_on", "posting_recorded_at", "posting_backdated_days",
-    "posting_reason", "disaster_id", "members", "floor_fen", "standard_id",
+    "posting_reason", "disaster_id", "members", "floor_fen", "standard_id", "applied_at",
 )
 
 
@@ -80,7 +80,7 @@ DDL = [
     " version INTEGER NOT NULL, updated_at TEXT NOT NULL,"
     " head_name_cipher TEXT NOT NULL, address_cipher TEXT NOT NULL, assessed_on TEXT, posting_recorded_at TEXT,"
     " posting_backdated_days INTEGER NOT NULL, posting_reason TEXT, disaster_id TEXT, members INTEGER NOT NULL,"
-    " floor_fen BIGINT, standard_id TEXT)"),
+    " floor_fen BIGINT, standard_id TEXT, applied_at TEXT NOT NULL)"),
     "CREATE INDEX IF NOT EXISTS {n}_rows_list ON {t}_rows (programme, period, case_id)",
     "CREATE INDEX IF NOT EXISTS {n}_rows_village ON {t}_rows (village, programme, period)",
     "CREATE INDEX IF NOT EXISTS {n}_rows_stage ON {t}_rows (stage, village)",
@@ -98,7 +98,9 @@ UPSERT = (
 MONEY_STAGES = (Stage.APPROVED.value, Stage.PAID.value)
 
 
-class RosterQueries(WinterSpringQueries, OverdueQueries, MatchQueries, TimelinessQueries, BatchingView):
+class RosterQueries(WinterSpringQueries, SeasonArrivals, EqualAmounts, OverdueQueries, MatchQueries, PostingQueries,
+                    TimelinessQueries,
+                    BatchingView):
     own_tables = ("{t}_rows", *MATCH_TABLES, *TIMELINESS_TABLES)
 
     def table_ddl(self) -> list[str]:
@@ -188,7 +190,7 @@ def _applied(case_id: str, e: Any, pii: PersonalDataKey | None) -> dict[str, Any
         "head_name_cipher": pii.encrypt(e.head_name), "address_cipher": pii.encrypt(e.address),
         "assessed_on": None, "posting_recorded_at": None, "posting_backdated_days": 0, "posting_reason": None,
         "disaster_id": str(e.disaster_id) if e.disaster_id else None, "members": len(e.members),
-        "floor_fen": None, "standard_id": None,
+        "floor_fen": None, "standard_id": None, "applied_at": e.timestamp.isoformat(),
         "id_masked": mask_id(e.id_number), "id_cipher": pii.encrypt(e.id_number), "id_hash": e.id_hash,
         "phone_masked": mask_phone(e.phone), "phone_cipher": pii.encrypt(e.phone),
         "card_masked": mask_card(e.card_number), "card_cipher": pii.encrypt(e.card_number),

@@ -14,9 +14,11 @@ the configured target and the breaches — is `ledger.relief.timeliness`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ledger.relief.case import CLOSED, ReliefCase
+from ledger.relief.timeliness import Timeliness, measure
 from projections.areas import area_bounds
 
 TIMELINESS_TABLES = ("{t}_relief_moments",)
@@ -82,3 +84,20 @@ class TimelinessQueries:
             " UNION SELECT DISTINCT disaster_id FROM {t}_relief_moments WHERE village BETWEEN ? AND ?",
             [low, high, low, high])
         return sorted(r["disaster_id"] for r in rows)
+
+
+def timeliness_of(roster: Any, board: Any, area: str, disaster_id: str | None, target_hours: int,
+                  now: datetime) -> list[Timeliness]:
+    """The timeliness figure of each process relief in the area answers (the board gives `occurred_at`,
+    after any 勘误; a process the board does not know yet is left out)."""
+    ids = [disaster_id] if disaster_id else roster.relief_disasters(area)
+    rows = roster.relief_households(ids, area)
+    processes = board.get(ids)
+    out = []
+    for did in ids:
+        process = processes.get(did)
+        if process is None:
+            continue
+        mine = [r for r in rows if r["disaster_id"] == did]
+        out.append(measure(did, datetime.fromisoformat(process["occurred_at"]), mine, target_hours, now))
+    return out
