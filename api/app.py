@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.graphql.schema import graphql_router
-from api.rest import accountability, audit, disasters, reference, relief, relief_files
+from api.rest import accountability, audit, disasters, housing, reference, relief, relief_files
 from api.settings import Settings
 from ledger.runtime import LedgerRuntime
 from projections.runner import ProjectionHost
@@ -53,7 +53,7 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
     )
     app.state.runtime = runtime
     errors.install(app)
-    for module in (disasters, relief, relief_files, audit, accountability, reference):
+    for module in (disasters, relief, relief_files, housing, audit, accountability, reference):
         app.include_router(module.router)
     app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development"), prefix="/graphql",
                        include_in_schema=False)

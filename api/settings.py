@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     pii_key: SecretStr | None = None
     """base64 of 32 bytes: keyed hashes and field encryption of personal data; required in production."""
     relief_rules_file: Path | None = None
+    housing_rules_file: Path | None = None
+    """倒损住房恢复重建: subsidy table, modes, tranches, exclusions, progress rhythm, working-day calendar."""
     seal_interval: int = 1000
     """A seal checkpoint (a digest for publication) every this many sealed events."""
     rules_file: Path | None = None
@@ -94,6 +96,7 @@ class Settings(BaseSettings):
             indicators_file=self.indicators_file,
             deadlines_file=self.deadlines_file,
             relief_rules_file=self.relief_rules_file,
+            housing_rules_file=self.housing_rules_file,
             seal_interval=self.seal_interval,
             pii_key=pii_key,
             clock=OffsetClock(timedelta(seconds=self.clock_offset_seconds)),

@@ -17,6 +17,8 @@ from ledger.audit.replay import AuditService
 from ledger.disasters.deadlines import DeadlineRules
 from ledger.disasters.rules import Rules
 from ledger.disasters.service import DisasterService
+from ledger.housing.rules import HousingRules
+from ledger.housing.service import HousingService
 from ledger.personal.keys import PersonalDataKey
 from ledger.reference.areas import AreaTable
 from ledger.reference.hazards import HazardCatalogue
@@ -39,10 +41,12 @@ class LedgerRuntime:
         self.rules = Rules.load(config.rules_file)
         self.deadlines = DeadlineRules.load(config.deadlines_file)
         self.relief_rules = ReliefRules.load(config.relief_rules_file)
+        self.housing_rules = HousingRules.load(config.housing_rules_file)
         self.pii = PersonalDataKey(config.pii_key or hashlib.sha256(b"pii:" + config.token_pepper).digest())
         self.accounts = AccountService(self)
         self.disasters = DisasterService(self)
         self.relief = ReliefService(self)
+        self.housing = HousingService(self)
         self.audit = AuditService(self)
 
     def now(self) -> datetime:

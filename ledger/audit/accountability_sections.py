@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
-
 
 REPORT_KIND_NAMES = {"initial": "初报", "follow_up": "续报", "final": "核报"}
 

@@ -22,6 +22,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from ledger.households.evidence import Evidence, Signature, check_evidence, check_signatures
+from ledger.households.links import DisasterHousehold, household_id
 from ledger.personal.access import PersonalDataExported, PersonalDataViewed
 from ledger.relief.applications import (
     Application,
@@ -67,8 +68,9 @@ class ReliefService(FundUseCases):
         checked = self.check_application(actor, a)
 
         def attempt() -> tuple[ReliefCase, list[Any], int]:
-            case, claim = self._new_case(actor, checked)
-            return case, [claim], 201
+            links: dict[UUID, Any] = {}
+            case, claim = self._new_case(actor, checked, links=links)
+            return case, [claim, *links.values()], 201
 
         return run(self.app, attempt, idempotency)
 
@@ -82,14 +84,15 @@ class ReliefService(FundUseCases):
         for _ in range(3):
             aggregates: list[Any] = []
             ids = []
+            links: dict[UUID, Any] = {}
             for c in checked:
                 in_file = [o.programme for o in checked
                            if o.id_hash == c.id_hash and o.period == c.period and o.programme != c.programme]
-                case, claim = self._new_case(actor, c, also_in=in_file)
+                case, claim = self._new_case(actor, c, also_in=in_file, links=links)
                 aggregates += [case, claim]
                 ids.append(case.id)
             try:
-                self.app.save(*aggregates)
+                self.app.save(*aggregates, *links.values())
             except IntegrityError:
                 continue  # a concurrent application took a claim first: check again
             return ids
@@ -103,8 +106,8 @@ class ReliefService(FundUseCases):
         self._require(actor, VILLAGE_ROLES, checked.village.value)
         return checked
 
-    def _new_case(self, actor: Actor, checked: CheckedApplication, also_in: list[str] | None = None
-                  ) -> tuple[ReliefCase, CaseClaim]:
+    def _new_case(self, actor: Actor, checked: CheckedApplication, also_in: list[str] | None = None,
+                  links: dict[UUID, Any] | None = None) -> tuple[ReliefCase, CaseClaim]:
         """The case and its claim (taken, or refused with the open case's id)."""
         a, village, id_hash, h = checked.application, checked.village, checked.id_hash, checked.household
         others = sorted(set(self._other_open_programmes(a.programme, a.period, id_hash)) | set(also_in or []))
@@ -123,6 +126,15 @@ class ReliefService(FundUseCases):
             claim.take(case.id)
         except AggregateNotFoundError:
             claim = CaseClaim(programme=a.programme, period=a.period, id_hash=id_hash, case_id=case.id)
+        if a.disaster_id is not None:  # the head's housing file for the same disaster is linked, not refused
+            link_id = household_id(a.disaster_id, id_hash)
+            links = links if links is not None else {}
+            if link_id not in links:
+                try:
+                    links[link_id] = self.app.repository.get(link_id)
+                except AggregateNotFoundError:
+                    links[link_id] = DisasterHousehold(disaster_id=a.disaster_id, id_hash=id_hash)
+            links[link_id].link_relief(case.id)
         return case, claim
 
     def assess(self, actor: Actor, case: UUID, minutes_ref: str, approved: bool, held_on: date,
@@ -260,6 +272,14 @@ class ReliefService(FundUseCases):
                                fields=[FieldProblem("purpose", "required", "why the unmasked data is needed")])
         self.app.save(PersonalDataViewed(case_id=c.id, purpose=purpose.strip()[:500], actor=actor.as_dict()))
         return c
+
+    def record_view(self, actor: Actor, aggregate_id: UUID, area: str, purpose: str) -> None:
+        """A read of a household's clear personal data (any household file, e.g. housing): checked and recorded."""
+        self._require(actor, FULL_VIEW_ROLES, area)
+        if not purpose.strip():
+            raise InvalidInput("须说明查看理由", "state why the personal data is needed",
+                               fields=[FieldProblem("purpose", "required", "why the unmasked data is needed")])
+        self.app.save(PersonalDataViewed(case_id=aggregate_id, purpose=purpose.strip()[:500], actor=actor.as_dict()))
 
     def record_export(self, actor: Actor, programme: str, period: str, area: str, purpose: str) -> None:
         """Before a roster is written with clear personal data: check the right, record the read."""

@@ -22,6 +22,7 @@ class LedgerConfig:
     indicators_file: Path | None = None
     deadlines_file: Path | None = None
     relief_rules_file: Path | None = None
+    housing_rules_file: Path | None = None
     seal_interval: int = 1000
     """A seal checkpoint every this many sealed events."""
     pii_key: bytes = b""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from ledger.disasters.deadlines import DeadlineRules
     from ledger.disasters.rules import Rules
+    from ledger.housing.rules import HousingRules
     from ledger.personal.keys import PersonalDataKey
     from ledger.reference.areas import AreaTable
     from ledger.reference.hazards import HazardCatalogue
@@ -31,6 +32,7 @@ class LedgerContext(Protocol):
     rules: Rules
     deadlines: DeadlineRules
     relief_rules: ReliefRules
+    housing_rules: HousingRules
     pii: PersonalDataKey
 
     def now(self) -> datetime: ...
