@@ -68,6 +68,8 @@ SUMMARY = {
     "season_deadlines": "冬春时限 the 冬春 survey and upward filings, late or missing",
     "relief_timeliness": "救助时效 households relieved later than the target after the disaster",
     "equal_amounts": "平均分配 villages where every household got the same amount",
+    "housing_above_standard": "重建补助超标准 housing subsidies above the standard table, with the reason",
+    "housing_reconciliation": "倒损住房核对 housing files against the reported 住房 figures",
     "actions_per_account": "账号操作 actions per account",
 }
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from api.files.relief import projection_view
 from ledger.audit.accountability_scan import iso, yuan
 from ledger.audit.accountability_sections import STATUS_NAMES
+from projections.housing.reconcile import reconciliation_of
 from projections.relief.season import season_flags
 from projections.relief.timeliness import timeliness_of
 
@@ -39,7 +40,33 @@ def projection_sections(runtime: LedgerRuntime, host: Any, prefix: str, start: d
     with ExitStack() as stack:
         roster = stack.enter_context(projection_view(runtime, "roster", host))
         board = stack.enter_context(projection_view(runtime, "board", host))
-        return relief_sections(runtime, roster, board, prefix, start, end)
+        housing = stack.enter_context(projection_view(runtime, "housing", host))
+        return {**relief_sections(runtime, roster, board, prefix, start, end),
+                **housing_sections(runtime, housing, board, prefix, start, end)}
+
+
+def housing_sections(runtime: LedgerRuntime, housing: Any, board: Any, prefix: str, start: datetime, end: datetime
+                     ) -> dict[str, list[dict[str, Any]]]:
+    first, last = start.astimezone(CHINA).date(), (end - timedelta(seconds=1)).astimezone(CHINA).date()
+
+    def name(code: str | None) -> str | None:
+        area = runtime.areas.get(code) if code else None
+        return area.name if area else None
+
+    above = [{
+        "case_id": r["case_id"], "disaster_id": r["disaster_id"], "county": r["county"], "village": r["village"],
+        "village_name": name(r["village"]), "damage": r["damage"], "rooms": int(r["rooms"]), "mode": r["mode"],
+        "subsidy_fen": int(r["subsidy_fen"]), "subsidy_yuan": yuan(int(r["subsidy_fen"])),
+        "standard_fen": int(r["standard_fen"]), "standard_yuan": yuan(int(r["standard_fen"])),
+        "reason": r["approval_reason"], "standard_row": r["standard_row"], "table_version": r["table_version"],
+        "approved_at": iso(r["approved_at"]),
+    } for r in housing.above_standard(prefix, start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat())]
+    dates = {did: row["disaster_date"] for did, row in board.get(housing.disasters(prefix)).items()}
+    differences = [{
+        "disaster_id": did, "disaster_date": dates[did], **d.as_dict(), "township_name": name(d.township),
+    } for did, d in reconciliation_of(housing, board, prefix)
+        if did in dates and first.isoformat() <= dates[did] <= last.isoformat()]
+    return {"housing_above_standard": above, "housing_reconciliation": differences}
 
 
 def relief_sections(runtime: LedgerRuntime, roster: Any, board: Any, prefix: str, start: datetime, end: datetime

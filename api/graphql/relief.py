@@ -31,6 +31,7 @@ from api.graphql.common import (
     scoped_area,
     wait_for,
 )
+from api.graphql.housing import HousingOverdueItem, housing_overdue_items
 from api.graphql.relief_checks import SeasonDeadline, deadline
 from ledger.households.household import names_visible
 from ledger.relief.applications import check_period
@@ -187,6 +188,8 @@ class OverdueWork:
     items: list[OverdueItem]
     season_deadlines: list[SeasonDeadline] = strawberry.field(
         description="the current 冬春 season's clocks that are late (迟报) or missing (未报)")
+    housing: list[HousingOverdueItem] = strawberry.field(
+        description="housing files past the agreed dates, the progress rhythm or the last tranche")
 
 
 def _check_programme_period(programme: str | None, period: str | None) -> None:
@@ -355,4 +358,6 @@ class ReliefQuery:
             counts=[OverdueCount(kind=k, count=counts.get(k, 0)) for k in OVERDUE_KINDS if not kinds or k in kinds],
             items=[_overdue_item(info, r, _names(info, scope)) for r in items],
             season_deadlines=[deadline(f) for f in clocks if f.status in ("late", "missing")],
+            housing=await anyio.to_thread.run_sync(
+                lambda: housing_overdue_items(info, host_of(info).view("housing"), scope, today)),
         )

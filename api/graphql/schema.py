@@ -17,6 +17,7 @@ from strawberry.tools import merge_types
 from api.graphql.audit import AuditQuery
 from api.graphql.common import Context
 from api.graphql.disasters import DisastersQuery
+from api.graphql.housing import HousingQuery
 from api.graphql.projections import ProjectionsQuery
 from api.graphql.relief import RELIEF_SCALARS, ReliefQuery
 from api.graphql.relief_checks import ReliefChecksQuery
@@ -38,7 +39,7 @@ _EXTENSIONS: list[Any] = [
 
 
 #: Every concept's queries, merged into the one root type (register new concepts here).
-QUERIES = (DisastersQuery, ReliefQuery, ReliefChecksQuery, AuditQuery, ProjectionsQuery)
+QUERIES = (DisastersQuery, ReliefQuery, ReliefChecksQuery, HousingQuery, AuditQuery, ProjectionsQuery)
 
 schema = strawberry.Schema(
     query=merge_types("Query", QUERIES),

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import CurrentActor, ExpectedVersion, IdempotencyHeader, Runtime, idempotency_key
+from api.files.housing import write_housing_list
+from api.files.relief import projection_view
 from api.presenters import command_response
 from ledger.households.evidence import Evidence
 from ledger.households.household import Member, names_visible
 from ledger.housing.case import HousingCase
 from ledger.housing.service import HousingApplication
 from ledger.personal.identifiers import mask_address, mask_card, mask_id, mask_name, mask_phone
+from ledger.reference.codes import AreaCode
 from ledger.store.actors import Actor
+from ledger.store.errors import NotPermitted
 from schemas.common import ERROR_RESPONSES, CommandOut
 from schemas.housing import (
     AgreementIn,
@@ -32,6 +39,9 @@ from schemas.housing import (
     TrancheIn,
 )
 from schemas.relief import ObjectionIn, ObjectionResolutionIn, ReasonIn
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 router = APIRouter(prefix="/v1/housing", tags=["housing 倒损住房恢复重建"], responses=ERROR_RESPONSES)
 
@@ -199,3 +209,41 @@ def housing_out(case: HousingCase, actor: Actor, masked: bool) -> dict[str, Any]
         "other_money": case.other_money, "progress": case.progress,
         "linked_relief_cases": [str(c) for c in case.linked_relief], "closing_reason": case.closing_reason,
     })
+
+
+@router.get("/list.xlsx", response_class=StreamingResponse,
+            responses={200: {"content": {XLSX: {}}, "description": "因灾倒塌损坏住房户一览表"}},
+            summary="因灾倒塌损坏住房户 list (.xlsx, streamed; numbers masked unless revealed with a purpose)")
+def housing_list(request: Request, runtime: Runtime, actor: CurrentActor,
+                 area: Annotated[str, Query(pattern=r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$")],
+                 disaster_id: Annotated[UUID | None, Query()] = None,
+                 reveal: Annotated[bool, Query()] = False,
+                 purpose: Annotated[str, Query(max_length=500)] = "") -> StreamingResponse:
+    code = AreaCode.parse(area, "area")
+    found = runtime.areas.require(code, "area")
+    if not actor.covers(code.prefix):
+        raise NotPermitted(f"{code.prefix} 不在本账号的管辖范围内", f"{code.prefix} is outside this account's scope")
+    if reveal:
+        runtime.relief.record_export(actor, "housing", str(disaster_id or ""), code.prefix, purpose)
+    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115 - closed once sent
+    try:
+        with projection_view(runtime, "housing", request.app.state.projections) as view:
+            write_housing_list(view.iter_rows(code.prefix, str(disaster_id) if disaster_id else None), buffer,
+                               subtitle=f"{found.name}（{code.prefix}）",
+                               names=runtime.pii.decrypt if names_visible(actor, code.prefix) else None,
+                               reveal=runtime.pii.decrypt if reveal else None)
+    except BaseException:
+        buffer.close()
+        raise
+    buffer.seek(0)
+    return StreamingResponse(_chunks(buffer), media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"housing-{code.prefix}.xlsx\"; "
+                               f"filename*=UTF-8''{quote(f'倒损住房户-{code.prefix}.xlsx')}"})
+
+
+def _chunks(buffer: Any) -> Iterator[bytes]:
+    try:
+        while chunk := buffer.read(64 * 1024):
+            yield chunk
+    finally:
+        buffer.close()

@@ -148,6 +148,18 @@ SECTIONS: tuple[Section, ...] = (
         ("village", "村"), ("village_name", "村名"), ("programme", "救助项目"), ("period", "期间"),
         ("households", "户数"), ("amount_fen", "每户金额（分）"), ("amount_yuan", "每户金额（元）"),
     )),
+    Section("housing_above_standard", "重建补助超标准", (
+        ("case_id", "重建档案"), ("disaster_id", "灾害过程"), ("county", "县"), ("village", "村"),
+        ("village_name", "村名"), ("damage", "损坏程度"), ("rooms", "间数"), ("mode", "重建方式"),
+        ("subsidy_fen", "核定补助（分）"), ("subsidy_yuan", "核定补助（元）"), ("standard_fen", "标准（分）"),
+        ("standard_yuan", "标准（元）"), ("reason", "书面说明"), ("standard_row", "标准条目"),
+        ("table_version", "标准表版本"), ("approved_at", "批准记录时间"),
+    )),
+    Section("housing_reconciliation", "倒损住房核对", (
+        ("disaster_id", "灾害过程"), ("disaster_date", "灾害日期"), ("township", "乡镇"), ("township_name", "乡镇名称"),
+        ("damage", "损坏程度"), ("unit", "单位"), ("indicator", "指标"), ("cases", "建档数"), ("reported", "报送数"),
+        ("difference", "差额"), ("status", "类型"), ("status_name", "类型名称"),
+    )),
     Section("actions_per_account", "账号操作", (
         ("actor", "账号"), ("account_id", "账号 ID"), ("actor_role", "角色"), ("actor_unit", "单位"),
         ("event_type", "操作类型"), ("event_name", "操作名称"), ("count", "次数"),

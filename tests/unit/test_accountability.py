@@ -294,7 +294,7 @@ def test_each_section_has_exactly_the_scenario_rows_of_the_area(runtime):
         "returned_or_reversed": 2, "access_log": 2, "actions_per_account": 23,
         # sections from read models come with `sealed_report` (sources), not this scan
         "backdated_postings": 0, "household_matches": 0, "relief_late_steps": 0, "season_deadlines": 0,
-        "relief_timeliness": 0, "equal_amounts": 0,
+        "relief_timeliness": 0, "equal_amounts": 0, "housing_above_standard": 0, "housing_reconciliation": 0,
     }
     assert_no_clear_personal_data(json.dumps(report.as_dict(), ensure_ascii=False))
 
