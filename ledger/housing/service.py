@@ -105,6 +105,12 @@ class HousingService:
         problems.raise_if_any("重建申请有误", "the housing application is invalid")
         assert village is not None and household is not None
         self._require(actor, VILLAGE_ROLES, village.value)
+        try:  # refused here too, so an import names the row
+            link: Any = self.app.repository.get(household_id(a.disaster_id, household.id_hash))
+            if link.housing_case is not None:
+                link.take_housing(link.housing_case)
+        except AggregateNotFoundError:
+            pass
         disaster: Any = self.app.repository.get(a.disaster_id)
         return {"village": village, "household": household, "evidence": evidence,
                 "year": disaster.disaster_date.year, "applied_on": a.applied_on or today}
