@@ -97,3 +97,14 @@ def test_the_command_line_imports_as_a_named_account(tmp_path: Path, monkeypatch
     good = workbook(tmp_path / "good.xlsx", [row(1), row(2)])
     done = runner.invoke(cli, ["housing", "import", str(good), "--account", "xs-town", "--disaster", str(disaster)])
     assert done.exit_code == 0 and "Imported 2 housing files" in done.output, done.output
+
+
+def test_the_demo_data_has_housing_files_for_the_seed_county(runtime, tmp_path) -> None:
+    from api.demo import load_demo
+    from ledger.housing.case import HousingCase
+
+    load_demo(runtime, tmp_path)
+    files = [runtime.app.repository.get(n.originator_id) for n in runtime.app.recorder.select_notifications(1, 10_000)
+             if n.topic.endswith("HousingCase.Applied")]
+    assert all(isinstance(f, HousingCase) and f.county == "320921" for f in files)
+    assert sorted(f.step.value for f in files) == ["applied", "deliberated", "posted"]

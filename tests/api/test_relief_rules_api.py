@@ -338,3 +338,17 @@ def test_a_fen_amount_with_a_decimal_point_or_as_text_is_refused(client, tokens,
         "amount_fen": amount, "document": "苏财社〔2026〕9号"}, 422)["error"]
     assert [f["field"] for f in error["fields"]] == ["amount_fen"]
     assert "fen" in error["fields"][0]["message"]
+
+
+def test_a_village_where_every_household_got_the_same_amount_is_flagged(client, tokens) -> None:
+    heads = [gb11643(f"32092119600101{n:03d}") for n in range(5)]
+    period = season(client)  # the clock moves on past new year while the cases go through
+    for n, head in enumerate(heads[:4]):
+        approved(client, tokens, amount=20_000, id_number=head, head_name=f"户主{n}", phone=f"1380000{n:04d}",
+                 card_number=luhn_complete(f"62170000100900000{n}"), period=period)
+    query = "query($p: Int){ equalAmounts(minPosition: $p) { village households amountFen } }"
+    assert gql(client, tokens["county"], query, p=client.app.state.runtime.position())["equalAmounts"] == []
+    approved(client, tokens, amount=20_000, id_number=heads[4], head_name="户主4", phone="13800000004",
+             card_number=luhn_complete("621700001009000004"), period=period)
+    [flag] = gql(client, tokens["county"], query, p=client.app.state.runtime.position())["equalAmounts"]
+    assert (flag["village"], flag["households"], flag["amountFen"]) == (VILLAGE, 5, 20_000)  # 不得平均分配
