@@ -407,7 +407,7 @@ def test_overdue_work_of_each_kind(runtime: LedgerRuntime, story: Story, roster:
     assert {i["due"] for i in spring} == {today + timedelta(days=20)}
     assert roster.overdue_counts(COUNTY, today, rules) == {
         "posting_ended_not_reviewed": 1, "approved_unpaid": 1, "payment_returned_not_reissued": 1,
-        "unpaid_before_spring_festival": 2,
+        "unpaid_before_spring_festival": 2, "township_review_late": 0, "county_decision_late": 0,  # 河南 10 days
     }
 
     # scope, kinds and limit
