@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from schemas.common import StrictModel
+from schemas.common import Fen, StrictModel
 from schemas.relief import EvidenceIn, MemberIn
 
 Damage = Literal["collapsed", "severe", "general"]
@@ -57,7 +57,7 @@ class StatedIn(StrictModel):
 
 
 class HousingApprovalIn(StrictModel):
-    subsidy_fen: int | None = Field(default=None, gt=0, lt=10**11, strict=True,
+    subsidy_fen: Fen | None = Field(default=None, gt=0, lt=10**11,
                                     description="default: the standard; above it only with a reason")
     reason: str | None = Field(default=None, max_length=2000)
     stated_on: date | None = None
@@ -93,6 +93,6 @@ class TrancheIn(StrictModel):
 
 class OtherMoneyIn(StrictModel):
     kind: Literal["mutual_aid", "self_raised", "insurance", "donation"]
-    amount_fen: int = Field(gt=0, lt=10**11, strict=True)
+    amount_fen: Fen = Field(gt=0, lt=10**11)
     stated_on: date
     note: str = Field(default="", max_length=500)

@@ -352,3 +352,15 @@ def test_a_village_where_every_household_got_the_same_amount_is_flagged(client, 
              card_number=luhn_complete("621700001009000004"), period=period)
     [flag] = gql(client, tokens["county"], query, p=client.app.state.runtime.position())["equalAmounts"]
     assert (flag["village"], flag["households"], flag["amountFen"]) == (VILLAGE, 5, 20_000)  # 不得平均分配
+
+
+def test_a_retried_payment_answers_the_same_created_ids(client, tokens) -> None:
+    post(client, tokens["county"], "/v1/relief/funds", {"county": COUNTY, "programme": "winter_spring",
+         "period": season(client), "source": "central", "amount_fen": 1_000_000, "document": "苏财社〔2026〕7号"}, 201)
+    case_id = approved(client, tokens)
+    headers = {"Authorization": f"Bearer {tokens['county']}", "Idempotency-Key": "pay-once-7"}
+    body = {"amount_fen": 20_000, "batch_id": "2026-12", "bank_ref": "NX1"}
+    first = client.post(f"/v1/relief/cases/{case_id}/payments", json=body, headers=headers)
+    again = client.post(f"/v1/relief/cases/{case_id}/payments", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["created"] == again.json()["created"] and first.json()["created"]["payment_id"]
