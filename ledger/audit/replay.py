@@ -37,24 +37,27 @@ if TYPE_CHECKING:
 
 
 MASKS = {"id_number": mask_id, "phone": mask_phone, "card_number": mask_card, "head_name": mask_name,
-         "address": mask_address, "name": mask_name}
+         "address": mask_address}
+
+
+PEOPLE_MASKS = {**MASKS, "name": mask_name}  # inside a list of people (members, signatures)
 
 
 HIDDEN = {"id_hash", "tokens", "token_hash"}  # never shown, even to auditors
 
 
-def scrub(payload: dict[str, Any]) -> dict[str, Any]:
+def scrub(payload: dict[str, Any], masks: dict[str, Any] = MASKS) -> dict[str, Any]:
     """An event's payload fit to show: personal data masked (also inside members, signatures), hashes left out."""
-    return {k: _masked(k, v) for k, v in payload.items() if k not in HIDDEN}
+    return {k: _masked(k, v, masks) for k, v in payload.items() if k not in HIDDEN}
 
 
-def _masked(key: str, value: Any) -> Any:
+def _masked(key: str, value: Any, masks: dict[str, Any] = MASKS) -> Any:
     if isinstance(value, str):
-        return MASKS[key](value) if key in MASKS else value
+        return masks[key](value) if key in masks else value
     if isinstance(value, dict):
-        return scrub(value)
+        return scrub(value, masks)
     if isinstance(value, list):
-        return [_masked(key, v) for v in value]
+        return [scrub(v, PEOPLE_MASKS) if isinstance(v, dict) else _masked(key, v, masks) for v in value]
     return value
 
 

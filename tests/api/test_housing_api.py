@@ -120,6 +120,9 @@ def test_the_whole_chain_from_damage_to_moving_in_pays_both_tranches_from_the_fu
     balance = client.get(f"/v1/relief/funds/{fund}", headers={"Authorization": f"Bearer {tokens['county']}"}).json()
     assert balance["balance_fen"] == 10_000_000 - 1_500_000
     call(client, tokens["city"], f"/v1/disasters/{disaster}/retraction", {"reason": "重复报送"})  # no file open now
+    retracted = call(client, tokens["township"], "/v1/housing/cases", application(client, disaster, id_number=LI),
+                     422)["error"]
+    assert ("disaster_id", "retracted") in [(f["field"], f["code"]) for f in retracted["fields"]]
 
 
 STEPS = [

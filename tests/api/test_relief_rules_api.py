@@ -154,6 +154,12 @@ def test_the_henan_clocks_flag_a_late_township_review_in_overdue_work(client, to
     work = gql(client, tokens["county"], query)["overdueWork"]
     [late] = [i for i in work["items"] if i["kind"] == "township_review_late"]
     assert (late["caseId"], late["daysOverdue"]) == (case_id, 0)
+    due = str(today(client))
+    report = client.get("/v1/audit/report", params={"area": COUNTY, "date_from": due, "date_to": due},
+                        headers={"Authorization": f"Bearer {tokens['auditor']}"}).json()
+    [row] = report["sections"]["relief_late_steps"]
+    assert (row["case_id"], row["kind"], row["kind_name"], row["since"]) == (
+        case_id, "township_review_late", "乡镇审核超时", due)
 
 
 # --- 16.2 / 16.3 families, cards, phones --------------------------------------------------------------
