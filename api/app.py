@@ -12,7 +12,17 @@ from api import errors, times
 from api.availability import StorageGuard, Unreachable503
 from api.graphql.schema import graphql_router
 from api.limits import BodyLimits, RequestLimits
-from api.rest import accidents, accountability, audit, disasters, incidents, reference, relief, relief_files
+from api.rest import (
+    accidents,
+    accountability,
+    audit,
+    disasters,
+    housing,
+    incidents,
+    reference,
+    relief,
+    relief_files,
+)
 from api.settings import Settings
 from api.throttle import AuthThrottle
 from api.web.routes import install_web
@@ -79,7 +89,7 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
         app.state.storage_guard = guard
         app.add_middleware(Unreachable503, guard=guard)
     errors.install(app)
-    for module in (disasters, relief, relief_files, audit, accountability, reference, accidents, incidents):
+    for module in (disasters, relief, relief_files, housing, audit, accountability, reference, accidents, incidents):
         app.include_router(module.router)
     app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development",
                                       ide_page=graphiql_page), prefix="/graphql", include_in_schema=False)

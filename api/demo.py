@@ -59,6 +59,7 @@ def load_demo(runtime: LedgerRuntime, data_dir: Path) -> dict[str, str]:
         except Conflict as exc:
             if exc.code not in ("duplicate_process", "duplicate_accident"):
                 raise
+    _housing(runtime, actors)
     passwords = {username: f"demo-{secrets.token_urlsafe(9)}" for username, *_ in DEMO_ACCOUNTS}
     for username, password in passwords.items():  # web sign-in (the page at /)
         runtime.accounts.passwords.set_password(operator, username, password)
@@ -182,3 +183,36 @@ def _accident(runtime: LedgerRuntime, actors: dict) -> None:
         decided_at=start + timedelta(hours=1), reason="死亡 1 人，启动县级四级响应"))
     incidents.assume_command(county, opened.id, {"name": "县现场指挥部指挥长", "post": "副县长", "unit": "320921"},
                              start + timedelta(hours=1, minutes=10), "县级响应启动，指挥权移交县现场指挥部")
+
+
+DEMO_PHOTO = "sha256:" + "5e" * 32
+
+
+def _housing(runtime: LedgerRuntime, actors: dict) -> None:
+    """Three housing files on the flood (响水镇 reported 3 collapsed households): one applied, one deliberated,
+    one posted — stated dates after the flood, recorded now; the 7-day posting then runs in real time."""
+    from ledger.disasters.keys import disaster_id
+    from ledger.households.evidence import Evidence
+    from ledger.housing.service import HousingApplication
+    from ledger.personal.identifiers import id_check_digit
+
+    flood = disaster_id("320921", _days_ago(20, 5).date(), "flood")
+    if flood not in runtime.app.repository:
+        return
+    today = datetime.now(CHINA).date()
+    town, county = actors["demo-township"], actors["demo-county"]
+    runtime.relief.allocate(county, "320921", "housing", str(_days_ago(20, 5).year), "central", 30_000_000,
+                            "苏财建〔演示〕1号")
+    households = [("陈大", "320921100001", "collapsed", 3, "in_situ"), ("刘二", "320921100001", "collapsed", 2,
+                   "relocation"), ("周三", "320921100002", "severe", 2, "repair")]
+    for n, (name, village, damage, rooms, mode) in enumerate(households):
+        first17 = f"32092119{60 + n}0101{201 + n:03d}"
+        case = runtime.housing.apply(town, HousingApplication(
+            disaster_id=flood, village=village, head_name=name, id_number=first17 + id_check_digit(first17),
+            phone=f"1391234{n:04d}", address=f"响水镇东园居委会 {n + 20} 号", damage=damage, rooms=rooms, mode=mode,
+            evidence=[Evidence(DEMO_PHOTO, "image/jpeg", "房屋倒损照片.jpg")], assessed_on=today - timedelta(days=15),
+            applied_on=today - timedelta(days=14))).id
+        if n >= 1:
+            runtime.housing.deliberate(town, case, "东园居委会四议两公开记录", today)
+        if n >= 2:
+            runtime.housing.post(town, case, today, today + timedelta(days=6), "东园居委会村务公开栏")

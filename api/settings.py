@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlparse
@@ -21,6 +22,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.runtime import LedgerConfig
+from ledger.store.clock import OffsetClock
 from ledger.store.files import private_dir, private_file
 
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
@@ -40,6 +42,8 @@ class Settings(BaseSettings):
     pii_key: SecretStr | None = None
     """base64 of 32 bytes: keyed hashes and field encryption of personal data; required in production."""
     relief_rules_file: Path | None = None
+    housing_rules_file: Path | None = None
+    """倒损住房恢复重建: subsidy table, modes, tranches, exclusions, progress rhythm, working-day calendar."""
     seal_interval: int = 1000
     """A seal checkpoint (a digest for publication) every this many sealed events."""
     seal_minutes: float = 10.0
@@ -84,6 +88,8 @@ class Settings(BaseSettings):
     """A web sign-in session ends after this long unused."""
     session_max_hours: int = 12
     """A web sign-in session ends this long after sign-in, however busy."""
+    clock_offset_seconds: int = 0
+    """Tests only: the rules' clock runs this far ahead of real time (refused in production)."""
 
     @property
     def uses_postgres(self) -> bool:
@@ -111,6 +117,8 @@ class Settings(BaseSettings):
     def ledger_config(self) -> LedgerConfig:
         private_dir(self.data_dir)
         cipher_key, pepper, pii_key = self._secrets()
+        if self.clock_offset_seconds and self.environment == "production":
+            raise ValueError("RELIEF_CLOCK_OFFSET_SECONDS is for tests only and is refused in production")
         env = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key}
         if self.uses_postgres:
             env.update(postgres_env(self.database_url or "", self))
@@ -133,9 +141,11 @@ class Settings(BaseSettings):
             accidents_file=self.accidents_file,
             response_plans_file=self.response_plans_file,
             targets_file=self.targets_file,
+            housing_rules_file=self.housing_rules_file,
             seal_interval=self.seal_interval,
             seal_minutes=self.seal_minutes,
             pii_key=pii_key,
+            clock=OffsetClock(timedelta(seconds=self.clock_offset_seconds)),
         )
 
     def _secrets(self) -> tuple[str, bytes, bytes]:

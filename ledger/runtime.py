@@ -19,6 +19,8 @@ from ledger.audit.replay import AuditService
 from ledger.disasters.deadlines import DeadlineRules
 from ledger.disasters.rules import Rules
 from ledger.disasters.service import DisasterService
+from ledger.housing.rules import HousingRules
+from ledger.housing.service import HousingService
 from ledger.incidents.plans import ResponsePlans
 from ledger.incidents.service import IncidentService
 from ledger.personal.keys import PersonalDataKey
@@ -48,10 +50,12 @@ class LedgerRuntime:
         self.accident_rules = AccidentRules.load(config.accidents_file)
         self.response_plans = ResponsePlans.load(config.response_plans_file)
         self.target_plans = TargetPlans.load(config.targets_file)
+        self.housing_rules = HousingRules.load(config.housing_rules_file)
         self.pii = PersonalDataKey(config.pii_key or hashlib.sha256(b"pii:" + config.token_pepper).digest())
         self.accounts = AccountService(self)
         self.disasters = DisasterService(self)
         self.relief = ReliefService(self)
+        self.housing = HousingService(self)
         self.audit = AuditService(self)
         self.accidents = AccidentService(self)
         self.incidents = IncidentService(self)

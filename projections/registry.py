@@ -9,11 +9,12 @@ from eventsourcing.projection import Projection
 from projections.accidents.register import AccidentRegisterProjection
 from projections.disasters.board import BoardProjection
 from projections.disasters.statistics import StatisticsProjection
+from projections.housing.files import HousingProjection
 from projections.incidents.command import IncidentCommandProjection
 from projections.relief.funds import FundsProjection
 from projections.relief.roster import RosterProjection
 
 PROJECTIONS: dict[str, type[Projection[Any]]] = {
-    p.name: p for p in (BoardProjection, StatisticsProjection, RosterProjection, FundsProjection,
+    p.name: p for p in (BoardProjection, StatisticsProjection, RosterProjection, FundsProjection, HousingProjection,
                         AccidentRegisterProjection, IncidentCommandProjection)
 }

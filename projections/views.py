@@ -17,6 +17,7 @@ too, so the view never holds half of an aggregate's story.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +57,35 @@ class BatchingView:
         return []
 
     tracking_table: str  # the library's tracking table, qualified
+
+    def create_table(self) -> None:
+        self.reshape()
+        super().create_table()  # type: ignore[misc]
+
+    def reshape(self) -> None:
+        """When the view's tables changed shape (its DDL differs from the one recorded when they were
+        made), drop them and forget the position, so the view is rebuilt from the log on this start."""
+        fingerprint = hashlib.sha256("\n".join(self.table_ddl()).encode()).hexdigest()
+        shapes = self.shapes_table
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            c.execute(f"CREATE TABLE IF NOT EXISTS {shapes} (projection TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+            c.execute(self.sql(f"SELECT fingerprint FROM {shapes} WHERE projection = ?"), (self.projection_name,))
+            found = c.fetchone()
+            if found is not None and found["fingerprint"] == fingerprint:
+                return
+            if found is not None or self._exists(c, self.view_tables()[0] if self.view_tables() else ""):
+                for table in self.view_tables():
+                    c.execute(f"DROP TABLE IF EXISTS {table}")
+                if self._exists(c, self.tracking_table):
+                    c.execute(f"DELETE FROM {self.tracking_table}")
+            c.execute(self.sql(f"DELETE FROM {shapes} WHERE projection = ?"), (self.projection_name,))
+            c.execute(self.sql(f"INSERT INTO {shapes} (projection, fingerprint) VALUES (?, ?)"),
+                      (self.projection_name, fingerprint))
+
+    shapes_table: str
+
+    def _exists(self, c: Any, table: str) -> bool:
+        raise NotImplementedError
 
     @contextmanager
     def batch(self, last: Tracking, previous: int | None = None) -> Iterator[None]:
@@ -178,6 +208,14 @@ class SQLiteView(BatchingView, SQLiteTrackingRecorder):
     def table_prefix(self) -> str:
         return self.projection_name
 
+    shapes_table = "view_shapes"
+
+    def _exists(self, c: Any, table: str) -> bool:
+        if not table:
+            return False
+        c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+        return c.fetchone() is not None
+
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *(self.sql(s) for s in self.all_ddl())]
 
@@ -198,6 +236,17 @@ class PostgresView(BatchingView, PostgresTrackingRecorder):
     @property
     def table_prefix(self) -> str:
         return self._prefix
+
+    @property
+    def shapes_table(self) -> str:  # type: ignore[override]
+        return f'"{self.datastore.schema}".view_shapes'
+
+    def _exists(self, c: Any, table: str) -> bool:
+        if not table:
+            return False
+        c.execute("SELECT to_regclass(%s) AS found", (table,))
+        row = c.fetchone()
+        return row is not None and row["found"] is not None
 
 
 def is_postgres(env: dict[str, str]) -> bool:

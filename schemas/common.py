@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class StrictModel(BaseModel):
@@ -38,6 +38,21 @@ class CommandOut(BaseModel):
     id: str
     version: int
     position: int
+    created: dict[str, str] | None = Field(
+        default=None, description="new sub-ids the caller needs next (objection_id, payment_id, goods_id …)")
+
+
+def _whole_fen(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("money is whole fen (分) as a JSON integer, without a decimal point or quotes: "
+                         "50 元 is 5000")
+    return value
+
+
+Fen = Annotated[int, BeforeValidator(_whole_fen),
+                Field(description="money in fen (分) as a JSON integer; a decimal point, a float or a string is "
+                                  "refused (422)")]
+"""Money in the API: whole fen only. `"5000.00"` or `5000.0` would be ambiguous (fen or 元?): refused."""
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

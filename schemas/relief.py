@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.common import StrictModel
+from schemas.common import Fen, StrictModel
 
 Programme = Literal["winter_spring", "emergency", "transitional", "bereavement", "drought", "housing"]
 Period = Field(pattern=r"^\d{4}(-\d{4})?$", description="a year (2026) or a season (2025-2026)")
@@ -29,16 +30,44 @@ class AllocationIn(StrictModel):
     programme: Programme
     period: str = Period
     source: Literal["central", "provincial", "city", "county"]
-    amount_fen: int = Field(gt=0, lt=10**13, description="amount in fen (分)")
+    amount_fen: Fen = Field(gt=0, lt=10**13, description="amount in fen (分)")
     document: str = Field(min_length=1, max_length=100, description="allocating document number (文号)")
 
 
 class GiveBackIn(StrictModel):
     model_config = _example({"amount_fen": 100000, "document": "响财〔2026〕3号", "reason": "结余资金收回"})
 
-    amount_fen: int = Field(gt=0, lt=10**13)
+    amount_fen: Fen = Field(gt=0, lt=10**13)
     document: str = Field(min_length=1, max_length=100)
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class MemberIn(StrictModel):
+    """家庭成员: a person of the household other than the head (ID protected like the head's)."""
+
+    name: str = Field(min_length=1, max_length=50)
+    relation: str = Field(min_length=1, max_length=20, description="配偶, 子女, 父母, 孙子女 …")
+    id_number: str = Field(min_length=1, max_length=30, description="身份证号 (GB 11643)")
+    groups: list[str] = Field(default_factory=list, max_length=10,
+                              description="五保, 低保, 特困, 残疾, 高龄, 孤儿, 留守老人, 留守儿童, 重病, 优抚对象")
+    in_need: bool = Field(default=True, description="counted in 需救助人口")
+
+
+class EvidenceIn(StrictModel):
+    """A file in the attachment store, by the SHA-256 of its content."""
+
+    ref: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="sha256:<64 lowercase hex>")
+    type: str = Field(min_length=3, max_length=100, description="media type, e.g. image/jpeg")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class SignatureIn(StrictModel):
+    """One of the three signatures of a payment or delivery without a card."""
+
+    party: Literal["recipient", "village", "township"]
+    name: str = Field(min_length=1, max_length=50)
+    signed_on: date
+    evidence: str | None = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$", description="the signed sheet")
 
 
 class ApplicationIn(StrictModel):
@@ -57,7 +86,9 @@ class ApplicationIn(StrictModel):
     head_name: str = Field(min_length=1, max_length=50, description="户主姓名")
     id_number: str = Field(min_length=1, max_length=30, description="户主身份证号 (GB 11643)")
     phone: str = Field(min_length=1, max_length=30, description="户主联系方式")
-    card_number: str = Field(min_length=1, max_length=40, description="一卡通 account")
+    card_number: str = Field(default="", max_length=40,
+                             description="一卡通 account; empty when the household has none (then paid in cash "
+                                         "with three-party signatures)")
     household_type: str = Field(min_length=1, max_length=50, description="家庭类型 (e.g. 低保户, 特困户, 一般户)")
     household_size: int = Field(ge=1, le=50, description="家庭人口")
     people_in_need: int = Field(ge=1, le=50, description="需救助人口")
@@ -65,6 +96,11 @@ class ApplicationIn(StrictModel):
     causes: list[str] = Field(default_factory=list, max_length=10, description="倒房 / 减产绝收 / 伤病 …")
     needs: list[str] = Field(default_factory=list, max_length=10, description="口粮 / 衣被 / 取暖 / 住房 / 医疗 …")
     applied_on: date | None = None
+    members: list[MemberIn] = Field(default_factory=list, max_length=49,
+                                    description="家庭成员 besides the head; when given, household_size and "
+                                                "people_in_need must match them")
+    disaster_id: UUID | None = Field(default=None, description="the disaster process the case answers "
+                                                               "(应急期: relief timeliness)")
 
 
 class AssessmentIn(StrictModel):
@@ -79,9 +115,12 @@ class AssessmentIn(StrictModel):
 class PostingIn(StrictModel):
     model_config = _example({"start": "2025-10-09", "end": "2025-10-15", "place": "东园居委会村务公开栏"})
 
-    start: date
+    start: date = Field(description="not before the 村评, not in the future; more than the configured days "
+                                    "(2) before today only with a `reason`")
     end: date
     place: str = Field(min_length=1, max_length=200)
+    reason: str | None = Field(default=None, max_length=2000,
+                               description="why the posting is recorded late (listed in the accountability report)")
 
 
 class ObjectionIn(StrictModel):
@@ -101,7 +140,7 @@ class ObjectionResolutionIn(StrictModel):
 class ApprovalIn(StrictModel):
     model_config = _example({"amount_fen": 90000, "reason": None})
 
-    amount_fen: int = Field(gt=0, lt=10**11)
+    amount_fen: Fen = Field(gt=0, lt=10**11)
     reason: str | None = Field(default=None, max_length=2000, description="required above the standard")
 
 
@@ -114,19 +153,29 @@ class ReasonIn(StrictModel):
 class PaymentIn(StrictModel):
     model_config = _example({"amount_fen": 90000, "batch_id": "2026-01-批次03", "bank_ref": "NX20260112000123"})
 
-    amount_fen: int = Field(gt=0, lt=10**11)
+    amount_fen: Fen = Field(gt=0, lt=10**11)
     batch_id: str = Field(min_length=1, max_length=100)
     bank_ref: str = Field(min_length=1, max_length=100)
     payment_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    method: Literal["card", "cash"] = Field(default="card", description="card (一卡通); cash only for a household "
+                                                                        "without a card, with three signatures")
+    signatures: list[SignatureIn] = Field(default_factory=list, max_length=3)
 
 
 class GoodsIn(StrictModel):
-    model_config = _example({"item": "棉被", "quantity": 2, "value_fen": 30000, "issued_on": "2026-01-05"})
+    model_config = _example({
+        "item": "棉被", "quantity": 2, "value_fen": 30000, "delivered_at": "2026-01-05T10:30:00+08:00",
+        "evidence": [{"ref": "sha256:" + "0" * 64, "type": "image/jpeg", "name": "发放照片.jpg"}],
+    })
 
     item: str = Field(min_length=1, max_length=100)
     quantity: int = Field(gt=0, lt=10**6)
-    value_fen: int = Field(ge=0, lt=10**11)
-    issued_on: date
+    value_fen: Fen = Field(ge=0, lt=10**11)
+    delivered_at: datetime | None = Field(default=None, description="when it reached the household (default now)")
+    evidence: list[EvidenceIn] = Field(min_length=1, max_length=20, description="photos / signed receipt (C45)")
+    signatures: list[SignatureIn] = Field(default_factory=list, max_length=3,
+                                          description="required for a household without a card")
+    disaster_id: UUID | None = Field(default=None, description="the disaster process the delivery answers")
 
 
 class FundOut(BaseModel):
@@ -161,6 +210,8 @@ class CaseOut(BaseModel):
     household_size: int
     people_in_need: int
     address: str
+    members: list[dict[str, Any]]
+    disaster_id: str | None
     causes: list[str]
     needs: list[str]
     review_flags: list[str]

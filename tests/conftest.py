@@ -20,6 +20,7 @@ from api.settings import CIPHER_TOPIC, postgres_env, prepare_postgres
 from ledger.accounts.service import local_operator
 from ledger.reference.areas import AreaTable
 from ledger.runtime import LedgerConfig, LedgerRuntime
+from ledger.store.clock import OffsetClock
 
 PG_SERVER_URL = os.environ.get("RELIEF_TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = os.environ.get("RELIEF_TEST_PG_DATABASE", "relief_test")
@@ -99,8 +100,15 @@ def area_table() -> AreaTable:
 
 
 @pytest.fixture
-def runtime(backend: dict[str, str], area_table: AreaTable, tmp_path: Path) -> Iterator[LedgerRuntime]:
-    config = LedgerConfig(persistence=backend, token_pepper=TEST_PEPPER, data_dir=tmp_path)
+def ledger_clock() -> OffsetClock:
+    """The runtime's clock: real time, which a test may move forward (`clock.advance(days=8)`)."""
+    return OffsetClock()
+
+
+@pytest.fixture
+def runtime(backend: dict[str, str], area_table: AreaTable, tmp_path: Path, ledger_clock: OffsetClock
+            ) -> Iterator[LedgerRuntime]:
+    config = LedgerConfig(persistence=backend, token_pepper=TEST_PEPPER, data_dir=tmp_path, clock=ledger_clock)
     rt = LedgerRuntime(config, areas=area_table)
     yield rt
     rt.close()

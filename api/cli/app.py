@@ -16,6 +16,7 @@ from api.cli.accounts import accounts_cli
 from api.cli.audit import audit_cli
 from api.cli.backup import backup, restore
 from api.cli.common import console, err, open_runtime
+from api.cli.housing import housing_cli
 from api.cli.projections import projections_cli
 from api.cli.reference import areas_cli
 from api.cli.relief import relief_cli
@@ -28,6 +29,7 @@ cli = typer.Typer(help="relief-ledger: an event-sourced ledger of disasters and 
 cli.add_typer(accounts_cli, name="accounts")
 cli.add_typer(areas_cli, name="areas")
 cli.add_typer(relief_cli, name="relief")
+cli.add_typer(housing_cli, name="housing")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(projections_cli, name="projections")
 cli.command("backup")(backup)

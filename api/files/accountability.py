@@ -27,13 +27,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 
+from api.files.accountability_sources import projection_sections
 from api.files.sheets import Column, Sheet, save
 from ledger.audit.accountability import AccountabilityReport, build_report, check_period, report_area
 from ledger.audit.accountability_sections import SECTIONS
@@ -64,6 +65,14 @@ SUMMARY = {
     "above_standard": "超标准核定 relief approved above the standard",
     "returned_or_reversed": "退回 / 冲正 returned or reversed payments",
     "access_log": "个人信息访问 reads and exports of unmasked personal data",
+    "backdated_postings": "公示补录 postings recorded after their stated start, with the reason",
+    "household_matches": "重复人员账号电话 a person, card or phone in two open households",
+    "relief_late_steps": "审核审批超时 township review or county decision past the configured days",
+    "season_deadlines": "冬春时限 the 冬春 survey and upward filings, late or missing",
+    "relief_timeliness": "救助时效 households relieved later than the target after the disaster",
+    "equal_amounts": "平均分配 villages where every household got the same amount",
+    "housing_above_standard": "重建补助超标准 housing subsidies above the standard table, with the reason",
+    "housing_reconciliation": "倒损住房核对 housing files against the reported 住房 figures",
     "actions_per_account": "账号操作 actions per account",
     "accident_clocks": "事故迟报 / 未报 accidents' late and missing reports",
     "accident_regradings": "事故等级调整 accident regradings",
@@ -75,7 +84,8 @@ SUMMARY = {
 def sealed_report(runtime: LedgerRuntime, area: str, date_from: date, date_to: date,
                   host: ProjectionHost | None = None) -> AccountabilityReport:
     """Seal the new events, then build the report over the log up to the sealed head, carrying its digest.
-    The accident sections come from the accident register once it has reached the sealed head."""
+    The accident sections come from the accident register once it has reached the sealed head; the relief
+    and housing sections from their read models."""
     report_area(runtime, area)  # refuse bad input before writing to the seal's tables
     check_period(date_from, date_to)
     with Sealer(runtime) as sealer:
@@ -83,11 +93,22 @@ def sealed_report(runtime: LedgerRuntime, area: str, date_from: date, date_to: d
     try:
         with caught_up(runtime, "accidents", checkpoint.position, host) as view:
             report = build_report(runtime, area, date_from, date_to, upto=checkpoint.position,
-                                  sources=[AccidentSections(view, runtime)])
+                                  sources=[AccidentSections(view, runtime), ReadModelSections(runtime, host)])
     except TimeoutError:
         raise Unavailable("事故读模型尚未就绪，请稍后重试", "the accident register is catching up; retry shortly") from None
     report.seal = [checkpoint.line]
     return report
+
+
+class ReadModelSections:
+    """The relief and housing sections, from their read models (a `SectionSource`)."""
+
+    def __init__(self, runtime: Any, host: Any) -> None:
+        self.runtime, self.host = runtime, host
+
+    def rows(self, prefix: str, date_from: date, date_to: date, start: datetime, end: datetime, upto: int,
+             now: datetime) -> dict[str, list[dict[str, Any]]]:
+        return projection_sections(self.runtime, self.host, prefix, start, end)
 
 
 def _line(obj: dict[str, Any]) -> bytes:

@@ -51,18 +51,19 @@ PAYMENT_FORM = "一卡通"  # every payment goes to the household's 一卡通 ac
 def write_roster(
     rows: Iterable[dict[str, Any]], out: IO[bytes] | Path, reveal: Callable[[str], str] | None = None,
     title: str = ROSTER_TITLE, progress: Progress | None = None, *, subtitle: str | None = None,
-    extras: bool = True,
+    extras: bool = True, names: Callable[[str], str] | None = None,
 ) -> int:
     """The 花名册 in the 应急统表10 layout (rows from the roster view); returns the row count.
 
-    Masked ID, phone and card numbers unless `reveal` decrypts the view's ciphers.
+    Masked ID, phone and card numbers unless `reveal` decrypts the view's ciphers; masked names and
+    addresses unless `names` (or `reveal`) decrypts them — officers within their scope see them.
     """
     columns = ROSTER_COLUMNS + (EXTRA_COLUMNS if extras else ())
     wb = Workbook(write_only=True)
     sheet = Sheet(wb, "应急统表10", columns, title, subtitle)
     count = 0
     for count, row in enumerate(rows, 1):
-        sheet.append(_roster_values(count, row, reveal, extras))
+        sheet.append(_roster_values(count, row, reveal, extras, names or reveal))
         if progress and count % 1000 == 0:
             progress(1000)
     if progress and count % 1000:
@@ -71,17 +72,24 @@ def write_roster(
     return count
 
 
-def _roster_values(seq: int, row: dict[str, Any], reveal: Callable[[str], str] | None, extras: bool) -> list[Any]:
+def _roster_values(seq: int, row: dict[str, Any], reveal: Callable[[str], str] | None, extras: bool,
+                   names: Callable[[str], str] | None = None) -> list[Any]:
     def personal(kind: str) -> str:
         cipher = row.get(f"{kind}_cipher")
         if reveal is not None and cipher:
             return reveal(cipher)
         return str(row.get(f"{kind}_masked") or "")
 
+    def named(column: str) -> str:
+        cipher = row.get(f"{column}_cipher")
+        if names is not None and cipher:
+            return names(cipher)
+        return str(row.get(column) or "")
+
     card = personal("card")
     values: list[Any] = [
-        seq, row.get("head_name") or "", personal("id"), personal("phone"), row.get("household_type") or "",
-        int(row.get("household_size") or 0), row.get("address") or "", int(row.get("people_in_need") or 0),
+        seq, named("head_name"), personal("id"), personal("phone"), row.get("household_type") or "",
+        int(row.get("household_size") or 0), named("address"), int(row.get("people_in_need") or 0),
         yuan(row.get("paid_fen") or 0), yuan(row.get("goods_fen") or 0),
         row.get("payment_form") or (PAYMENT_FORM if card else ""),
     ]
@@ -111,9 +119,14 @@ def write_statistics(result: Any, out: IO[bytes] | Path, name_of: Callable[[str]
                        widths=(14, 18, 12, 12, 12, 12, 16, 18))
 
 
+def roster_view(runtime: LedgerRuntime, host: Any = None, timeout: float = 30.0) -> Any:
+    """The roster projection's view, caught up with the ledger's head (`projection_view`)."""
+    return projection_view(runtime, "roster", host, timeout)
+
+
 @contextmanager
-def roster_view(runtime: LedgerRuntime, host: Any = None, timeout: float = 30.0) -> Iterator[Any]:
-    """The roster projection's view, caught up with the ledger's head.
+def projection_view(runtime: LedgerRuntime, name: str, host: Any = None, timeout: float = 30.0) -> Iterator[Any]:
+    """A projection's view, caught up with the ledger's head.
 
     With a ProjectionHost (the server), its follower is awaited. Without one (CLI, or a server
     whose projections run in a worker) the view is opened here: caught up in this process if no
@@ -123,16 +136,16 @@ def roster_view(runtime: LedgerRuntime, host: Any = None, timeout: float = 30.0)
     from projections.runner import AdvisoryLock, Follower, open_projection
 
     head = runtime.position()
-    if host is not None and "roster" in getattr(host, "followers", {}):
-        if not host.wait(head, timeout, ["roster"]):
+    if host is not None and name in getattr(host, "followers", {}):
+        if not host.wait(head, timeout, [name]):
             raise _behind()
-        yield host.view("roster")
+        yield host.view(name)
         return
-    if "roster" not in PROJECTIONS:
-        raise Unavailable("花名册投影未安装", "the roster projection is not installed", code="no_roster")
+    if name not in PROJECTIONS:
+        raise Unavailable(f"读模型 {name} 未安装", f"the {name} projection is not installed", code="no_roster")
     env = runtime.config.persistence
-    follower = Follower(runtime.app, open_projection(PROJECTIONS["roster"], env, runtime.config.data_dir, runtime.pii))
-    lock = AdvisoryLock(env, "roster")
+    follower = Follower(runtime.app, open_projection(PROJECTIONS[name], env, runtime.config.data_dir, runtime.pii))
+    lock = AdvisoryLock(env, name)
     try:
         if lock.try_acquire():
             try:

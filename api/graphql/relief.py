@@ -32,11 +32,15 @@ from api.graphql.common import (
     scoped_area,
     wait_for,
 )
+from api.graphql.housing import HousingOverdueItem, housing_overdue_items
+from api.graphql.relief_checks import SeasonDeadline, deadline
+from ledger.households.household import names_visible
 from ledger.relief.applications import check_period
 from ledger.relief.programmes import Programme
 from ledger.relief.service import CHINA
 from ledger.store.errors import InvalidInput, Problems
 from projections.relief.overdue import OVERDUE_KINDS
+from projections.relief.season import current_season, season_flags
 from projections.relief.statistics import FIGURES
 
 MAX_OVERDUE_PER_KIND = 1000
@@ -61,12 +65,13 @@ class RosterRow:
     township: str
     village: str
     village_name: str | None
-    head_name: str = strawberry.field(description="户主姓名 D03001 (publicly posted)")
+    head_name: str = strawberry.field(description="户主姓名 D03001: in clear for officers within their scope "
+                                                  "(it is on the 公示 list), masked for auditors and others")
     id_number: str = strawberry.field(description="户主身份证号 D03002, masked (320921********1234)")
     phone: str = strawberry.field(description="户主联系方式 D03003, masked")
     household_type: str = strawberry.field(description="家庭类型 D03004")
     household_size: int = strawberry.field(description="家庭人口 D03005 (人)")
-    address: str = strawberry.field(description="家庭住址 D03006")
+    address: str = strawberry.field(description="家庭住址 D03006: like the name")
     people_in_need: int = strawberry.field(description="需救助人口 D03007 (人)")
     paid_fen: Fen = strawberry.field(description="已发放救助款 D03008: paid minus returned / reversed (fen)")
     goods_fen: Fen = strawberry.field(description="已发放救助物资折款 D03009 (fen)")
@@ -184,6 +189,10 @@ class OverdueWork:
     today: date
     counts: list[OverdueCount]
     items: list[OverdueItem]
+    season_deadlines: list[SeasonDeadline] = strawberry.field(
+        description="the current 冬春 season's clocks that are late (迟报) or missing (未报)")
+    housing: list[HousingOverdueItem] = strawberry.field(
+        description="housing files past the agreed dates, the progress rhythm or the last tranche")
 
 
 def _check_programme_period(programme: str | None, period: str | None) -> None:
@@ -207,12 +216,24 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _roster_row(info: Info, r: dict[str, Any]) -> RosterRow:
+def _names(info: Info, area: str) -> Any:
+    """Decrypts names and addresses for officers within their scope; None (masked) for everyone else."""
+    actor = actor_of(info)
+    return context(info)["runtime"].pii.decrypt if names_visible(actor, area) else None
+
+
+def _shown(r: dict[str, Any], column: str, names: Any) -> str:
+    cipher = r.get(f"{column}_cipher")
+    return names(cipher) if names is not None and cipher else str(r[column])
+
+
+def _roster_row(info: Info, r: dict[str, Any], names: Any = None) -> RosterRow:
     return RosterRow(
         case_id=strawberry.ID(r["case_id"]), programme=r["programme"], period=r["period"], county=r["county"],
         township=r["township"], village=r["village"], village_name=_name(info, r["village"]),
-        head_name=r["head_name"], id_number=r["id_masked"], phone=r["phone_masked"],
-        household_type=r["household_type"], household_size=int(r["household_size"]), address=r["address"],
+        head_name=_shown(r, "head_name", names), id_number=r["id_masked"], phone=r["phone_masked"],
+        household_type=r["household_type"], household_size=int(r["household_size"]),
+        address=_shown(r, "address", names),
         people_in_need=int(r["people_in_need"]), paid_fen=Fen(int(r["paid_fen"])), goods_fen=Fen(int(r["goods_fen"])),
         payment_form=r["payment_form"], card_number=r["card_masked"], masked=True, stage=r["stage"],
         approved_fen=Fen(int(r["approved_fen"])), returned_fen=Fen(int(r["returned_fen"])),
@@ -242,11 +263,12 @@ def _figures(values: dict[str, int]) -> WinterSpringFigures:
     )
 
 
-def _overdue_item(info: Info, r: dict[str, Any]) -> OverdueItem:
+def _overdue_item(info: Info, r: dict[str, Any], names: Any = None) -> OverdueItem:
     return OverdueItem(
         kind=r["kind"], case_id=strawberry.ID(r["case_id"]), programme=r["programme"], period=r["period"],
         county=r["county"], township=r["township"], village=r["village"], village_name=_name(info, r["village"]),
-        head_name=r["head_name"], stage=r["stage"], approved_fen=r["approved_fen"], paid_fen=r["paid_fen"],
+        head_name=_shown(r, "head_name", names), stage=r["stage"], approved_fen=r["approved_fen"],
+        paid_fen=r["paid_fen"],
         returned_fen=r["returned_fen"], posting_end=_day(r["posting_end"]), open_objections=r["open_objections"],
         since=r["since"], due=r["due"], days_overdue=r["days_overdue"],
     )
@@ -274,7 +296,8 @@ class ReliefQuery:
         rows, total = await anyio.to_thread.run_sync(
             lambda: (view.rows(programme, period, scope, after, limit + 1), view.count(programme, period, scope))
         )
-        edges = [RosterEdge(cursor=r["case_id"], node=_roster_row(info, r)) for r in rows[:limit]]
+        names = _names(info, scope)
+        edges = [RosterEdge(cursor=r["case_id"], node=_roster_row(info, r, names)) for r in rows[:limit]]
         return RosterConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None),
@@ -330,11 +353,15 @@ class ReliefQuery:
         rules = runtime.relief_rules
         view = host_of(info).view("roster")
         limit = page_size(first, MAX_OVERDUE_PER_KIND)
-        items, counts = await anyio.to_thread.run_sync(
-            lambda: (view.overdue(scope, today, rules, kinds, limit), view.overdue_counts(scope, today, rules))
+        items, counts, clocks = await anyio.to_thread.run_sync(
+            lambda: (view.overdue(scope, today, rules, kinds, limit), view.overdue_counts(scope, today, rules),
+                     season_flags(view, rules, current_season(today), scope, today))
         )
         return OverdueWork(
             today=today,
             counts=[OverdueCount(kind=k, count=counts.get(k, 0)) for k in OVERDUE_KINDS if not kinds or k in kinds],
-            items=[_overdue_item(info, r) for r in items],
+            items=[_overdue_item(info, r, _names(info, scope)) for r in items],
+            season_deadlines=[deadline(f) for f in clocks if f.status in ("late", "missing")],
+            housing=await anyio.to_thread.run_sync(
+                lambda: housing_overdue_items(info, host_of(info).view("housing"), scope, today)),
         )

@@ -21,9 +21,11 @@ from api.graphql.accidents import AccidentsQuery
 from api.graphql.audit import AuditQuery
 from api.graphql.common import Context
 from api.graphql.disasters import DisastersQuery
+from api.graphql.housing import HousingQuery
 from api.graphql.incidents import IncidentsQuery
 from api.graphql.projections import ProjectionsQuery
 from api.graphql.relief import RELIEF_SCALARS, ReliefQuery
+from api.graphql.relief_checks import ReliefChecksQuery
 from api.graphql.targets import TargetsQuery
 from api.times import DateTimeOut
 from api.web.auth import cookie_actor_for_api
@@ -45,7 +47,8 @@ _EXTENSIONS: list[Any] = [
 
 
 #: Every concept's queries, merged into the one root type (register new concepts here).
-QUERIES = (DisastersQuery, ReliefQuery, AuditQuery, ProjectionsQuery, AccidentsQuery, IncidentsQuery, TargetsQuery)
+QUERIES = (DisastersQuery, ReliefQuery, ReliefChecksQuery, HousingQuery, AuditQuery, ProjectionsQuery, AccidentsQuery,
+           IncidentsQuery, TargetsQuery)
 
 schema = strawberry.Schema(
     query=merge_types("Query", QUERIES),

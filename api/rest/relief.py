@@ -11,7 +11,9 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, ExpectedVersion, IdempotencyHeader, Runtime, idempotency_key
 from api.presenters import command_response
-from ledger.personal.identifiers import mask_card, mask_id, mask_phone
+from ledger.households.evidence import Evidence, Signature
+from ledger.households.household import Member, names_visible
+from ledger.personal.identifiers import mask_address, mask_card, mask_id, mask_name, mask_phone
 from ledger.relief.applications import Application
 from ledger.relief.case import ReliefCase
 from ledger.relief.fund import ReliefFund
@@ -70,7 +72,10 @@ def apply(body: ApplicationIn, request: Request, runtime: Runtime, actor: Curren
           key: IdempotencyHeader = None) -> JSONResponse:
     """One open case per programme, period and household head: a second is refused with 409 and
     `details.existing_id`. The same head in another programme of the period is flagged for review."""
-    result = runtime.relief.apply(actor, Application(**body.model_dump()), idempotency_key(request, actor, key, body))
+    values = body.model_dump()
+    values["members"] = [Member(name=m.name, relation=m.relation, id_number=m.id_number, groups=tuple(m.groups),
+                                in_need=m.in_need) for m in body.members]
+    result = runtime.relief.apply(actor, Application(**values), idempotency_key(request, actor, key, body))
     return _answer(result, "cases")
 
 
@@ -82,10 +87,11 @@ def assess(case_id: UUID, body: AssessmentIn, request: Request, runtime: Runtime
     return _answer(result, "cases")
 
 
-@router.post("/cases/{case_id}/posting", response_model=CommandOut, summary="公示: public posting (≥ 7 days)")
+@router.post("/cases/{case_id}/posting", response_model=CommandOut,
+             summary="公示: public posting (≥ 7 days; not before the 村评; backdating beyond 2 days needs a reason)")
 def post(case_id: UUID, body: PostingIn, request: Request, runtime: Runtime, actor: CurrentActor,
          expected: ExpectedVersion = None, key: IdempotencyHeader = None) -> JSONResponse:
-    result = runtime.relief.post(actor, case_id, body.start, body.end, body.place, expected,
+    result = runtime.relief.post(actor, case_id, body.start, body.end, body.place, body.reason, expected,
                                  idempotency_key(request, actor, key, body))
     return _answer(result, "cases")
 
@@ -147,7 +153,7 @@ def pay(case_id: UUID, body: PaymentIn, request: Request, runtime: Runtime, acto
     """Never before approval, never above the approved amount nor the fund's balance (also under
     concurrent requests)."""
     result = runtime.relief.pay(actor, case_id, body.amount_fen, body.batch_id, body.bank_ref, body.payment_id,
-                                idempotency_key(request, actor, key, body))
+                                idempotency_key(request, actor, key, body), body.method, signatures(body.signatures))
     return _answer(result, "cases")
 
 
@@ -172,8 +178,10 @@ def payment_reversed(case_id: UUID, payment_id: str, body: ReasonIn, request: Re
 @router.post("/cases/{case_id}/goods", response_model=CommandOut, summary="发放物资: goods issued, valued in fen")
 def issue_goods(case_id: UUID, body: GoodsIn, request: Request, runtime: Runtime, actor: CurrentActor,
                 key: IdempotencyHeader = None) -> JSONResponse:
-    result = runtime.relief.issue_goods(actor, case_id, body.item, body.quantity, body.value_fen, body.issued_on,
-                                        idempotency_key(request, actor, key, body))
+    result = runtime.relief.issue_goods(
+        actor, case_id, body.item, body.quantity, body.value_fen, body.delivered_at,
+        [Evidence(e.ref, e.type, e.name) for e in body.evidence], signatures(body.signatures), body.disaster_id,
+        idempotency_key(request, actor, key, body))
     return _answer(result, "cases")
 
 
@@ -189,6 +197,10 @@ def get_case(
     return case_out(case, actor, masked=not reveal)
 
 
+def signatures(items: list[Any]) -> list[Signature]:
+    return [Signature(s.party, s.name, s.signed_on, s.evidence) for s in items]
+
+
 def fund_out(fund: ReliefFund) -> dict[str, Any]:
     return {
         "id": str(fund.id), "version": fund.version, "county": fund.county, "programme": fund.programme,
@@ -202,16 +214,25 @@ def case_out(case: ReliefCase, actor: Actor, masked: bool) -> dict[str, Any]:
     def shown(value: str, mask: Any) -> str:
         return mask(value) if masked else value
 
+    named = not masked or names_visible(actor, case.village)
+
+    def name(value: str) -> str:
+        return value if named else mask_name(value)
+
     return jsonable_encoder({
         "id": str(case.id), "version": case.version, "programme": case.programme, "period": case.period,
         "county": case.county, "township": case.township, "village": case.village, "stage": case.stage.value,
-        "head_name": case.head_name, "id_number": shown(case.id_number, mask_id),
+        "head_name": name(case.head_name), "id_number": shown(case.id_number, mask_id),
         "phone": shown(case.phone, mask_phone), "card_number": shown(case.card_number, mask_card),
         "masked": masked, "household_type": case.household_type, "household_size": case.household_size,
-        "people_in_need": case.people_in_need, "address": case.address, "causes": case.causes,
+        "people_in_need": case.people_in_need, "address": case.address if named else mask_address(case.address),
+        "members": [{**m, "name": name(m["name"]), "id_number": shown(m["id_number"], mask_id)}
+                    for m in case.members],
+        "disaster_id": str(case.disaster_id) if case.disaster_id else None, "causes": case.causes,
         "needs": case.needs, "review_flags": case.review_flags, "assessment": case.assessment,
         "posting": case.posting, "objections": case.objections, "approved_fen": case.approved_amount,
         "paid_fen": case.paid_total, "goods_fen": case.goods_total,
         "payments": {k: {**v, "fund_id": str(v["fund_id"])} for k, v in case.payments.items()},
-        "goods": case.goods, "closing_reason": case.closing_reason,
+        "goods": [{**g, "disaster_id": str(g["disaster_id"]) if g.get("disaster_id") else None} for g in case.goods],
+        "closing_reason": case.closing_reason,
     })

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentActor, Runtime
 from api.files import relief as relief_files
 from api.files import relief_import
+from ledger.households.household import names_visible
 from ledger.reference.codes import AreaCode
 from ledger.relief.programmes import PROGRAMME_NAMES
 from ledger.relief.programmes import Programme as ProgrammeCode
@@ -109,7 +110,8 @@ def roster(
     try:
         with relief_files.roster_view(runtime, request.app.state.projections) as view:
             relief_files.write_roster(view.iter_rows(programme, period, code.prefix), buffer,
-                               subtitle=_subtitle(found.name, code.prefix, programme, period))
+                               subtitle=_subtitle(found.name, code.prefix, programme, period),
+                               names=runtime.pii.decrypt if names_visible(actor, code.prefix) else None)
     except BaseException:
         buffer.close()
         raise

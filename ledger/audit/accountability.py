@@ -160,7 +160,7 @@ def build_report(runtime: LedgerContext, area: str, date_from: date, date_to: da
     """The accountability report of `area` (province, city or county) for recorded dates
     `date_from` … `date_to` (Beijing, inclusive), from the log up to position `upto` (default:
     the head now), deadlines evaluated at `now` (default: the runtime's clock). Reads only.
-    `sources` fill the sections that come from read models (the accidents')."""
+    `sources` fill the sections that come from read models (accidents, relief checks, housing)."""
     code = report_area(runtime, area)
     check_period(date_from, date_to)
     now = now or runtime.now()

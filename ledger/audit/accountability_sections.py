@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
-
 
 REPORT_KIND_NAMES = {"initial": "初报", "follow_up": "续报", "final": "核报"}
 
@@ -123,6 +118,47 @@ SECTIONS: tuple[Section, ...] = (
         ("kind", "类型"), ("kind_name", "类型名称"), ("case_id", "救助案件"), ("village", "村"),
         ("village_name", "村名"), ("programme", "救助项目"), ("period", "期间"), ("area", "导出区域"),
         ("purpose", "用途"), *_ACTOR_COLUMNS,
+    )),
+    Section("backdated_postings", "公示补录", (
+        ("case_id", "救助案件"), ("county", "县"), ("village", "村"), ("village_name", "村名"),
+        ("programme", "救助项目"), ("period", "期间"), ("assessed_on", "村评日期"), ("posting_start", "公示开始"),
+        ("posting_end", "公示结束"), ("recorded_at", "记录时间"), ("backdated_days", "补录天数"), ("reason", "理由"),
+    )),
+    Section("household_matches", "重复人员账号电话", (
+        ("kind", "类型"), ("kind_name", "类型名称"), ("programme", "救助项目"), ("period", "期间"),
+        ("case_a", "案件甲"), ("village_a", "村甲"), ("role_a", "身份甲"), ("case_b", "案件乙"),
+        ("village_b", "村乙"), ("role_b", "身份乙"), ("applied_b", "后一户报日期"),
+    )),
+    Section("relief_late_steps", "审核审批超时", (
+        ("kind", "类型"), ("kind_name", "类型名称"), ("case_id", "救助案件"), ("village", "村"),
+        ("village_name", "村名"), ("programme", "救助项目"), ("period", "期间"), ("since", "应完成日期"),
+        ("days_overdue", "超期天数"), ("rules_version", "规则版本"),
+    )),
+    Section("season_deadlines", "冬春时限", (
+        ("rule", "规则"), ("rule_name", "规则名称"), ("level", "层级"), ("area", "区域"), ("period", "救助期间"),
+        ("due_on", "应报日期"), ("arrived_at", "实报时间"), ("status", "状态"), ("status_name", "状态名称"),
+        ("days_late", "延误天数"), ("rules_version", "规则版本"),
+    )),
+    Section("relief_timeliness", "救助时效", (
+        ("disaster_id", "灾害过程"), ("occurred_at", "灾害发生时间"), ("case_id", "救助案件"), ("village", "村"),
+        ("first_relief_at", "首次有效救助时间"), ("hours", "间隔小时"), ("target_hours", "目标小时"),
+        ("breach", "类型"), ("breach_name", "类型名称"),
+    )),
+    Section("equal_amounts", "平均分配", (
+        ("village", "村"), ("village_name", "村名"), ("programme", "救助项目"), ("period", "期间"),
+        ("households", "户数"), ("amount_fen", "每户金额（分）"), ("amount_yuan", "每户金额（元）"),
+    )),
+    Section("housing_above_standard", "重建补助超标准", (
+        ("case_id", "重建档案"), ("disaster_id", "灾害过程"), ("county", "县"), ("village", "村"),
+        ("village_name", "村名"), ("damage", "损坏程度"), ("rooms", "间数"), ("mode", "重建方式"),
+        ("subsidy_fen", "核定补助（分）"), ("subsidy_yuan", "核定补助（元）"), ("standard_fen", "标准（分）"),
+        ("standard_yuan", "标准（元）"), ("reason", "书面说明"), ("standard_row", "标准条目"),
+        ("table_version", "标准表版本"), ("approved_at", "批准记录时间"),
+    )),
+    Section("housing_reconciliation", "倒损住房核对", (
+        ("disaster_id", "灾害过程"), ("disaster_date", "灾害日期"), ("township", "乡镇"), ("township_name", "乡镇名称"),
+        ("damage", "损坏程度"), ("unit", "单位"), ("indicator", "指标"), ("cases", "建档数"), ("reported", "报送数"),
+        ("difference", "差额"), ("status", "类型"), ("status_name", "类型名称"),
     )),
     Section("actions_per_account", "账号操作", (
         ("actor", "账号"), ("account_id", "账号 ID"), ("actor_role", "角色"), ("actor_unit", "单位"),

@@ -24,7 +24,8 @@ from eventsourcing.application import AggregateNotFoundError
 
 from ledger.accounts.aggregate import Account
 from ledger.disasters.aggregate import Disaster
-from ledger.personal.identifiers import mask_card, mask_id, mask_phone
+from ledger.housing.case import HousingCase
+from ledger.personal.identifiers import mask_address, mask_card, mask_id, mask_name, mask_phone
 from ledger.relief.case import ReliefCase
 from ledger.relief.fund import ReliefFund
 from ledger.store import actors
@@ -35,16 +36,29 @@ if TYPE_CHECKING:
     from ledger.store.context import LedgerContext
 
 
-MASKS = {"id_number": mask_id, "phone": mask_phone, "card_number": mask_card}
+MASKS = {"id_number": mask_id, "phone": mask_phone, "card_number": mask_card, "head_name": mask_name,
+         "address": mask_address}
+
+
+PEOPLE_MASKS = {**MASKS, "name": mask_name}  # inside a list of people (members, signatures)
 
 
 HIDDEN = {"id_hash", "tokens", "token_hash"}  # never shown, even to auditors
 
 
-def scrub(payload: dict[str, Any]) -> dict[str, Any]:
-    """An event's payload fit to show: personal data masked, hashes left out."""
-    return {k: (MASKS[k](v) if k in MASKS and isinstance(v, str) else v)
-            for k, v in payload.items() if k not in HIDDEN}
+def scrub(payload: dict[str, Any], masks: dict[str, Any] = MASKS) -> dict[str, Any]:
+    """An event's payload fit to show: personal data masked (also inside members, signatures), hashes left out."""
+    return {k: _masked(k, v, masks) for k, v in payload.items() if k not in HIDDEN}
+
+
+def _masked(key: str, value: Any, masks: dict[str, Any] = MASKS) -> Any:
+    if isinstance(value, str):
+        return masks[key](value) if key in masks else value
+    if isinstance(value, dict):
+        return scrub(value, masks)
+    if isinstance(value, list):
+        return [scrub(v, PEOPLE_MASKS) if isinstance(v, dict) else _masked(key, v, masks) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -80,8 +94,8 @@ def flatten(aggregate: Any, masked: bool = True) -> dict[str, Any]:
     if isinstance(aggregate, Account):
         state["tokens"] = {k: {"label": t["label"], "revoked": t["revoked"]} for k, t in aggregate.tokens.items()}
     for key, value in state.items():
-        if masked and key in MASKS and isinstance(value, str):
-            value = MASKS[key](value)
+        if masked:
+            value = _masked(key, value)
         _flatten_into(out, key, value)
     return out
 
@@ -185,7 +199,7 @@ class AuditService:
             raise NotFound(f"{aggregate_id} 不存在", f"{aggregate_id} not found") from None
         if isinstance(aggregate, Disaster):
             actors.require_reader(actor, aggregate.county)
-        elif isinstance(aggregate, ReliefCase):
+        elif isinstance(aggregate, (ReliefCase, HousingCase)):
             actors.require_reader(actor, aggregate.village)
         elif isinstance(aggregate, ReliefFund):
             actors.require_reader(actor, aggregate.county)

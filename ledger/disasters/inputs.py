@@ -9,7 +9,7 @@ clock skew, and nothing in this ledger happened before 1949.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -126,7 +126,7 @@ class ReportInputs:
         if when.tzinfo is None:
             when = when.replace(tzinfo=CHINA)  # civil time without an offset is Beijing time
         try:
-            in_utc: datetime | None = when.astimezone(timezone.utc)
+            in_utc: datetime | None = when.astimezone(UTC)
         except OverflowError:
             in_utc = None
         if in_utc is None or in_utc.year < EARLIEST_YEAR:

@@ -27,6 +27,7 @@ from ledger.disasters.inputs import (
 from ledger.disasters.keys import KeyClaim, disaster_id
 from ledger.disasters.reports import ReportKind, ReportPolicy
 from ledger.disasters.responses import ResponseAction
+from ledger.housing.claims import register_id
 from ledger.incidents.facade import record_disaster_response
 from ledger.reference.indicators import Figures
 from ledger.store import actors
@@ -257,11 +258,19 @@ class DisasterService:
         """核销 with a reason."""
         actors.require_writer(actor)
 
-        def decide(d: Disaster) -> None:
+        def attempt() -> tuple[Disaster, list[Any], int]:
+            d = self._load(disaster_id_)
+            check_version(d, expected_version)
             permissions.require_upper_level(actor, d.county)
             d.retract(reason, actor.as_dict())
+            try:  # housing cases of the process must be closed first (saved together: no race)
+                housing: Any = self.app.repository.get(register_id(disaster_id_))
+            except AggregateNotFoundError:
+                return d, [], 200
+            housing.retract()
+            return d, [housing], 200
 
-        return self._update(disaster_id_, decide, expected_version, idempotency)
+        return run(self.app, attempt, idempotency)
 
     # --- reads (strongly consistent: replay one aggregate) ------------------------------
 

@@ -111,3 +111,8 @@ PROVINCES = {
     "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43",
     "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82",
 }
+
+
+def mask_address(value: str) -> str:
+    """响水镇东园****: the first six characters (the township and village, as posted), the rest hidden."""
+    return value[:6] + "*" * min(max(len(value) - 6, 0), 8) if len(value) > 6 else value[:2] + "*" * max(len(value) - 2, 0)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger.relief.checks import require_positive, require_reason
+from ledger.households import posting as public_posting
+from ledger.relief.checks import check_goods_receipt, check_payment_method, require_positive, require_reason
+from ledger.relief.claim import CaseClaim
+from ledger.relief.programmes import Programme
 from ledger.store.errors import Conflict, FieldProblem, InvalidInput
+
+__all__ = ["CLOSED", "CaseClaim", "ReliefCase", "Stage"]  # CaseClaim: stored events name it here
 
 
 class Stage(StrEnum):
@@ -28,14 +33,43 @@ CLOSED = (Stage.REJECTED, Stage.WITHDRAWN)
 
 
 class ReliefCase(Aggregate):
-    """救助对象: one household in one programme and period."""
+    """救助对象: one household (head and members) in one programme and period."""
 
-    @event("Applied")
+    class Applied(Aggregate.Created):
+        programme: str
+        period: str
+        county: str
+        township: str
+        village: str
+        head_name: str
+        id_number: str
+        id_hash: str
+        phone: str
+        card_number: str  # "" when the household has no 一卡通 card
+        household_type: str
+        household_size: int
+        people_in_need: int
+        address: str
+        causes: list[str]
+        needs: list[str]
+        applied_on: date
+        review_flags: list[str]
+        actor: dict[str, Any]
+        members: list[dict[str, Any]]
+        disaster_id: UUID | None
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["members"] = []
+            state["disaster_id"] = None
+
+    @event(Applied)
     def __init__(
         self, *, programme: str, period: str, county: str, township: str, village: str, head_name: str,
         id_number: str, id_hash: str, phone: str, card_number: str, household_type: str, household_size: int,
         people_in_need: int, address: str, causes: list[str], needs: list[str], applied_on: date,
-        review_flags: list[str], actor: dict[str, Any],
+        review_flags: list[str], actor: dict[str, Any], members: list[dict[str, Any]], disaster_id: UUID | None,
     ) -> None:
         self.programme = programme
         self.period = period
@@ -53,7 +87,10 @@ class ReliefCase(Aggregate):
         self.address = address
         self.causes = causes
         self.needs = needs
+        self.applied_on = applied_on
         self.review_flags = review_flags
+        self.members = members
+        self.disaster_id = disaster_id
         self.stage = Stage.APPLIED
         self.assessment: dict[str, Any] | None = None
         self.posting: dict[str, Any] | None = None
@@ -65,12 +102,18 @@ class ReliefCase(Aggregate):
 
     # --- the chain ------------------------------------------------------------------
 
-    def assess(self, minutes_ref: str, approved: bool, held_on: date, actor: dict[str, Any]) -> None:
+    def assess(self, minutes_ref: str, approved: bool, held_on: date, today: date, actor: dict[str, Any]) -> None:
         """村评: the villagers' representatives' democratic assessment (minutes referenced)."""
         self._require(Stage.APPLIED, "村评")
+        problems = []
         if not minutes_ref.strip():
-            raise InvalidInput("须注明评议记录", "the assessment minutes must be referenced",
-                               fields=[FieldProblem("minutes_ref", "required", "the minutes' reference")])
+            problems.append(FieldProblem("minutes_ref", "required", "the minutes' reference"))
+        if held_on > today:
+            problems.append(FieldProblem("held_on", "in_future", "not after today"))
+        elif held_on < self.applied_on:
+            problems.append(FieldProblem("held_on", "before_application", f"not before the 户报 ({self.applied_on})"))
+        if problems:
+            raise InvalidInput("村评记录有误", "the assessment is invalid", fields=problems)
         self._assessed(minutes_ref=minutes_ref, approved=approved, held_on=held_on, actor=actor)
 
     @event("VillageAssessed")
@@ -82,26 +125,42 @@ class ReliefCase(Aggregate):
             self.stage = Stage.REJECTED
             self.closing_reason = f"村评未通过 ({minutes_ref})"
 
-    def post(self, start: date, end: date, place: str, min_days: int, actor: dict[str, Any]) -> None:
-        """公示: public posting in the village for at least `min_days` days."""
+    class Posted(Aggregate.Event):
+        start: date
+        end: date
+        place: str
+        actor: dict[str, Any]
+        reason: str | None
+        backdated_days: int
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason"] = None
+            state["backdated_days"] = 0
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.posting = public_posting.posting_state(self.start, self.end, self.place, self.timestamp,
+                                                             self.reason, self.backdated_days)
+            aggregate.stage = Stage.POSTED
+
+    def post(self, start: date, end: date, place: str, reason: str | None, today: date,
+             rules: public_posting.PostingRules, actor: dict[str, Any]) -> None:
+        """公示: public posting for at least the configured days; never before the 村评, never backdated
+        beyond the tolerance without a written reason."""
         self._require(Stage.ASSESSED, "公示")
-        if (end - start).days + 1 < min_days:
-            raise InvalidInput(
-                f"公示期不少于 {min_days} 天", f"the posting must last at least {min_days} days",
-                fields=[FieldProblem("end", "posting_too_short", f"at least {min_days} days from the start")],
-            )
-        self._posted(start=start, end=end, place=place, actor=actor)
+        assert self.assessment is not None
+        facts = public_posting.check_posting(start, end, place, self.assessment["held_on"], today, rules, reason)
+        self.trigger_event(self.Posted, start=facts.start, end=facts.end, place=facts.place, actor=actor,
+                           reason=facts.reason, backdated_days=facts.backdated_days)
 
-    @event("Posted")
-    def _posted(self, start: date, end: date, place: str, actor: dict[str, Any]) -> None:
-        self.posting = {"start": start, "end": end, "place": place}
-        self.stage = Stage.POSTED
-
-    def raise_objection(self, objection_id: str, summary: str, raised_on: date, actor: dict[str, Any]) -> None:
+    def raise_objection(self, objection_id: str, summary: str, raised_on: date, today: date,
+                        actor: dict[str, Any]) -> None:
         if self.stage is not Stage.POSTED:
             raise _wrong_stage(self.stage, "异议")
         if objection_id in self.objections:
             raise Conflict("异议编号重复", "duplicate objection id", code="duplicate_objection")
+        public_posting.check_objection(self.posting, raised_on, today)
         self._objection_raised(objection_id=objection_id, summary=summary, raised_on=raised_on, actor=actor)
 
     @event("ObjectionRaised")
@@ -124,36 +183,60 @@ class ReliefCase(Aggregate):
             self.stage = Stage.REJECTED
             self.closing_reason = f"异议成立: {resolution}"
 
-    def review(self, today: date, actor: dict[str, Any]) -> None:
-        """乡审: only after the posting has ended and every objection is resolved."""
+    def review(self, now: datetime, today: date, rules: public_posting.PostingRules, actor: dict[str, Any]) -> None:
+        """乡审: only after the posting has ended (stated dates and recorded time) and every objection is resolved."""
         self._require(Stage.POSTED, "乡审")
-        self._require_posting_done(today)
+        assert self.posting is not None
+        public_posting.require_posting_done(self.posting, self.objections, now, today, rules)
         self._township_reviewed(actor=actor)
 
     @event("TownshipReviewed")
     def _township_reviewed(self, actor: dict[str, Any]) -> None:
         self.stage = Stage.TOWNSHIP_REVIEWED
 
-    def approve(self, amount: int, cap: int, reason: str | None, today: date, rules_version: str,
-                actor: dict[str, Any]) -> None:
-        """县定: the approved amount; above the per-capita (or household) cap only with a written reason."""
+    class CountyApproved(Aggregate.Event):
+        amount: int
+        cap: int
+        above_cap: bool
+        reason: str | None
+        rules_version: str
+        actor: dict[str, Any]
+        floor: int | None
+        standard: dict[str, Any] | None
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["floor"] = None
+            state["standard"] = None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.approved_amount = self.amount
+            aggregate.stage = Stage.APPROVED
+
+    def approve(self, amount: int, floor: int | None, cap: int | None, standard: dict[str, Any],
+                reason: str | None, now: datetime, today: date, rules: public_posting.PostingRules,
+                rules_version: str, actor: dict[str, Any]) -> None:
+        """县定: the approved amount; never below the standard's floor, above its ceiling only with a written reason."""
         self._require(Stage.TOWNSHIP_REVIEWED, "县定")
-        self._require_posting_done(today)
+        assert self.posting is not None
+        public_posting.require_posting_done(self.posting, self.objections, now, today, rules)
         require_positive(amount, "amount_fen")
-        if amount > cap and not (reason and reason.strip()):
+        if floor is not None and amount < floor:
+            raise InvalidInput(
+                "核定金额低于救助标准", "the amount is below the standard's floor",
+                fields=[FieldProblem("amount_fen", "below_standard", f"the standard requires at least {floor} fen")],
+                details={"floor_fen": floor, "standard": standard["id"]}, code="below_standard",
+            )
+        above = cap is not None and amount > cap
+        if above and not (reason and reason.strip()):
             raise InvalidInput(
                 "核定金额超过标准，须书面说明", "the amount is above the standard; a written reason is required",
                 fields=[FieldProblem("reason", "above_standard", f"the standard allows {cap} fen")],
-                details={"cap_fen": cap}, code="above_standard",
+                details={"cap_fen": cap, "standard": standard["id"]}, code="above_standard",
             )
-        self._approved(amount=amount, cap=cap, above_cap=amount > cap, reason=reason, rules_version=rules_version,
-                       actor=actor)
-
-    @event("CountyApproved")
-    def _approved(self, amount: int, cap: int, above_cap: bool, reason: str | None, rules_version: str,
-                  actor: dict[str, Any]) -> None:
-        self.approved_amount = amount
-        self.stage = Stage.APPROVED
+        self.trigger_event(self.CountyApproved, amount=amount, cap=cap if cap is not None else 0, above_cap=above,
+                           reason=reason, rules_version=rules_version, actor=actor, floor=floor, standard=standard)
 
     def reject(self, reason: str, actor: dict[str, Any]) -> None:
         if self.stage in CLOSED or self.stage in (Stage.APPROVED, Stage.PAID):
@@ -177,7 +260,7 @@ class ReliefCase(Aggregate):
         self.stage = Stage.WITHDRAWN
         self.closing_reason = reason
 
-    # --- money ------------------------------------------------------------------------
+    # --- money and goods --------------------------------------------------------------
 
     @property
     def paid_total(self) -> int:
@@ -187,14 +270,38 @@ class ReliefCase(Aggregate):
     def goods_total(self) -> int:
         return sum(g["value"] for g in self.goods)
 
-    def pay(self, payment_id: str, amount: int, batch_id: str, bank_ref: str, fund: UUID,
-            actor: dict[str, Any]) -> None:
-        """发放 to the household's 一卡通 account: never before approval, never above the approved amount."""
+    class PaymentMade(Aggregate.Event):
+        payment_id: str
+        amount: int
+        batch_id: str
+        bank_ref: str
+        fund_id: UUID
+        actor: dict[str, Any]
+        method: str  # card (一卡通) | cash (three-party signatures)
+        signatures: list[dict[str, Any]]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["method"] = "card"
+            state["signatures"] = []
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.payments[self.payment_id] = {
+                "amount": self.amount, "batch_id": self.batch_id, "bank_ref": self.bank_ref, "fund_id": self.fund_id,
+                "status": "paid", "method": self.method}
+            aggregate._restage()
+
+    def pay(self, payment_id: str, amount: int, batch_id: str, bank_ref: str, fund: UUID, method: str,
+            signatures: list[dict[str, Any]], actor: dict[str, Any]) -> None:
+        """发放 to the household's 一卡通 account — or, for a household without a card, in cash with
+        three-party signatures: never before approval, never above the approved amount."""
         if self.stage not in (Stage.APPROVED, Stage.PAID):
             raise _wrong_stage(self.stage, "发放")
         require_positive(amount, "amount_fen")
         if payment_id in self.payments:
             raise Conflict("支付编号重复", "duplicate payment id", code="duplicate_payment")
+        check_payment_method(self.card_number, method, signatures)
         remaining = self.approved_amount - self.paid_total
         if amount > remaining:
             raise InvalidInput(
@@ -202,15 +309,8 @@ class ReliefCase(Aggregate):
                 fields=[FieldProblem("amount_fen", "above_approved", f"at most {remaining} fen remain")],
                 details={"remaining_fen": remaining}, code="above_approved",
             )
-        self._paid(payment_id=payment_id, amount=amount, batch_id=batch_id, bank_ref=bank_ref, fund_id=fund,
-                   actor=actor)
-
-    @event("PaymentMade")
-    def _paid(self, payment_id: str, amount: int, batch_id: str, bank_ref: str, fund_id: UUID,
-              actor: dict[str, Any]) -> None:
-        self.payments[payment_id] = {"amount": amount, "batch_id": batch_id, "bank_ref": bank_ref,
-                                     "fund_id": fund_id, "status": "paid"}
-        self._restage()
+        self.trigger_event(self.PaymentMade, payment_id=payment_id, amount=amount, batch_id=batch_id,
+                           bank_ref=bank_ref, fund_id=fund, actor=actor, method=method, signatures=signatures)
 
     def payment_came_back(self, payment_id: str, reason: str, reversal: bool, actor: dict[str, Any]) -> int:
         """退回 (bank return / failed) or 冲正 (reversal): the money goes back to the fund."""
@@ -234,19 +334,46 @@ class ReliefCase(Aggregate):
         self.payments[payment_id]["status"] = "reversed"
         self._restage()
 
-    def issue_goods(self, item: str, quantity: int, value: int, issued_on: date, actor: dict[str, Any]) -> None:
-        """救助物资 issued to the household, valued in fen (物资折款)."""
-        if self.stage not in (Stage.APPROVED, Stage.PAID):
+    class GoodsIssued(Aggregate.Event):
+        item: str
+        quantity: int
+        value: int
+        issued_on: date
+        actor: dict[str, Any]
+        goods_id: str
+        delivered_at: datetime | None
+        evidence: list[dict[str, str]]
+        signatures: list[dict[str, Any]]
+        disaster_id: UUID | None
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(goods_id="", delivered_at=None, evidence=[], signatures=[], disaster_id=None)
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.goods.append({"goods_id": self.goods_id, "item": self.item, "quantity": self.quantity,
+                                    "value": self.value, "issued_on": self.issued_on,
+                                    "delivered_at": self.delivered_at, "evidence": self.evidence,
+                                    "disaster_id": self.disaster_id})
+
+    def issue_goods(self, goods_id: str, item: str, quantity: int, value: int, delivered_at: datetime,
+                    evidence: list[dict[str, str]], signatures: list[dict[str, Any]], disaster_id: UUID | None,
+                    actor: dict[str, Any]) -> None:
+        """救助物资 delivered to the household, valued in fen (物资折款), with evidence of the delivery; a
+        household without a card signs with the village and the township. 应急期 goods (food, water,
+        bedding: 条例 Art 14) go out from the 户报 on; other programmes' after 县定."""
+        early = self.programme == Programme.EMERGENCY.value and self.stage not in CLOSED
+        if not early and self.stage not in (Stage.APPROVED, Stage.PAID):
             raise _wrong_stage(self.stage, "发放物资")
         require_positive(quantity, "quantity")
         if value < 0:
             raise InvalidInput("折款不能为负", "the value must not be negative",
                                fields=[FieldProblem("value_fen", "negative", "≥ 0")])
-        self._goods_issued(item=item, quantity=quantity, value=value, issued_on=issued_on, actor=actor)
-
-    @event("GoodsIssued")
-    def _goods_issued(self, item: str, quantity: int, value: int, issued_on: date, actor: dict[str, Any]) -> None:
-        self.goods.append({"item": item, "quantity": quantity, "value": value, "issued_on": issued_on})
+        check_goods_receipt(self.card_number, signatures)
+        self.trigger_event(self.GoodsIssued, item=item, quantity=quantity, value=value,
+                           issued_on=delivered_at.date(), actor=actor, goods_id=goods_id, delivered_at=delivered_at,
+                           evidence=evidence, signatures=signatures, disaster_id=disaster_id)
 
     # --- rules ------------------------------------------------------------------------
 
@@ -257,52 +384,6 @@ class ReliefCase(Aggregate):
     def _require(self, stage: Stage, step: str) -> None:
         if self.stage is not stage:
             raise _wrong_stage(self.stage, step)
-
-    def _require_posting_done(self, today: date) -> None:
-        assert self.posting is not None
-        if today <= self.posting["end"]:
-            raise Conflict(
-                f"公示期至 {self.posting['end']} 结束后才能审核", f"the posting runs until {self.posting['end']}",
-                code="posting_not_ended",
-            )
-        open_ = [k for k, o in self.objections.items() if o["resolution"] is None]
-        if open_:
-            raise Conflict("尚有未处理的异议", "objections are still open", details={"objections": open_},
-                           code="objections_open")
-
-
-class CaseClaim(Aggregate):
-    """One open case per (programme, period, household head ID) — keyed by a keyed hash."""
-
-    @classmethod
-    def create_id(cls, programme: str, period: str, id_hash: str, **_: Any) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/relief-claims/{programme}/{period}/{id_hash}")
-
-    @event("Claimed")
-    def __init__(self, programme: str, period: str, id_hash: str, case_id: UUID) -> None:
-        self.case_id: UUID | None = case_id
-
-    def take(self, case_id: UUID) -> None:
-        if self.case_id is not None:
-            raise _duplicate_case(self.case_id)
-        self._taken(case_id=case_id)
-
-    @event("Taken")
-    def _taken(self, case_id: UUID) -> None:
-        self.case_id = case_id
-
-    def release(self, case_id: UUID) -> None:
-        if self.case_id == case_id:
-            self._released(case_id=case_id)
-
-    @event("Released")
-    def _released(self, case_id: UUID) -> None:
-        self.case_id = None
-
-
-def _duplicate_case(case_id: UUID) -> Conflict:
-    return Conflict("该户主在本项目本期已有未结案件", "this household head already has an open case in this programme and period",
-                    details={"existing_id": str(case_id)}, code="duplicate_case")
 
 
 def _wrong_stage(stage: Stage, step: str) -> Conflict:

@@ -13,7 +13,7 @@ retried against the new balance, so concurrent payments never overdraw.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -21,17 +21,22 @@ from zoneinfo import ZoneInfo
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from ledger.households.evidence import Evidence, Signature, check_evidence, check_signatures
+from ledger.households.links import DisasterHousehold, household_id
 from ledger.personal.access import PersonalDataExported, PersonalDataViewed
-from ledger.personal.identifiers import validate_card, validate_id_number, validate_phone
-from ledger.reference.codes import AreaCode, Level
-from ledger.relief.applications import Application, CheckedApplication, check_period, collect
+from ledger.relief.applications import (
+    Application,
+    CheckedApplication,
+    check_application,
+    check_disaster,
+)
 from ledger.relief.case import CaseClaim, ReliefCase, Stage
-from ledger.relief.fund import FundSource, ReliefFund, fund_id
+from ledger.relief.fund import ReliefFund
+from ledger.relief.funding import FundUseCases
 from ledger.relief.programmes import Programme
 from ledger.store import actors
 from ledger.store.actors import Actor, Role
 from ledger.store.commands import CommandResult, IdempotencyKey, check_version, run
-from ledger.store.dates import require_civil_date, require_past_date
 from ledger.store.errors import Conflict, FieldProblem, InvalidInput, NotFound, NotPermitted, Problems
 
 if TYPE_CHECKING:
@@ -47,60 +52,13 @@ VILLAGE_ROLES = (Role.TOWNSHIP, Role.COUNTY, Role.RELIEF_OFFICER)
 COUNTY_ROLES = (Role.COUNTY, Role.RELIEF_OFFICER)
 
 
-ALLOCATING_ROLES = (Role.COUNTY, Role.RELIEF_OFFICER, Role.CITY, Role.PROVINCE)
-
-
 FULL_VIEW_ROLES = (Role.COUNTY, Role.RELIEF_OFFICER)
 
 
-class ReliefService:
+class ReliefService(FundUseCases):
     def __init__(self, runtime: LedgerContext) -> None:
         self.rt = runtime
         self.app = runtime.app
-
-    # --- funds ---------------------------------------------------------------------
-
-    def allocate(self, actor: Actor, county: str, programme: str, period: str, source: str, amount_fen: int,
-                 document: str, idempotency: IdempotencyKey | None = None) -> CommandResult:
-        """下达资金 (or a top-up) to a county for one programme and period."""
-        self._require(actor, ALLOCATING_ROLES, county)
-        problems = Problems()
-        county = self._county(county, problems)
-        self._programme(programme, problems)
-        check_period(period, problems)
-        if source not in FundSource.__members__.values():
-            problems.add("source", "bad_source", "central, provincial, city or county")
-        if not document.strip():
-            problems.add("document", "required", "the allocating document number (文号)")
-        problems.raise_if_any("资金下达有误", "invalid allocation")
-
-        def attempt() -> tuple[ReliefFund, list[Any], int]:
-            fid = fund_id(county, programme, period)
-            try:
-                fund: ReliefFund = self.app.repository.get(fid)
-                status = 200
-            except AggregateNotFoundError:
-                fund = ReliefFund(county=county, programme=programme, period=period, actor=actor.as_dict())
-                status = 201
-            fund.allocate(source, amount_fen, document, actor.as_dict())
-            return fund, [], status
-
-        return run(self.app, attempt, idempotency)
-
-    def give_back(self, actor: Actor, fund: UUID, amount_fen: int, document: str, reason: str,
-                  idempotency: IdempotencyKey | None = None) -> CommandResult:
-        def attempt() -> tuple[ReliefFund, list[Any], int]:
-            f = self.fund(actor, fund)
-            self._require(actor, ALLOCATING_ROLES, f.county)
-            f.give_back(amount_fen, document, reason, actor.as_dict())
-            return f, [], 200
-
-        return run(self.app, attempt, idempotency)
-
-    def fund(self, actor: Actor, fund: UUID) -> ReliefFund:
-        found = self._get(fund, ReliefFund, "资金", "fund")
-        actors.require_reader(actor, found.county)
-        return found
 
     # --- cases -----------------------------------------------------------------------
 
@@ -110,8 +68,9 @@ class ReliefService:
         checked = self.check_application(actor, a)
 
         def attempt() -> tuple[ReliefCase, list[Any], int]:
-            case, claim = self._new_case(actor, checked)
-            return case, [claim], 201
+            links: dict[UUID, Any] = {}
+            case, claim = self._new_case(actor, checked, links=links)
+            return case, [claim, *links.values()], 201
 
         return run(self.app, attempt, idempotency)
 
@@ -125,14 +84,15 @@ class ReliefService:
         for _ in range(3):
             aggregates: list[Any] = []
             ids = []
+            links: dict[UUID, Any] = {}
             for c in checked:
                 in_file = [o.programme for o in checked
                            if o.id_hash == c.id_hash and o.period == c.period and o.programme != c.programme]
-                case, claim = self._new_case(actor, c, also_in=in_file)
+                case, claim = self._new_case(actor, c, also_in=in_file, links=links)
                 aggregates += [case, claim]
                 ids.append(case.id)
             try:
-                self.app.save(*aggregates)
+                self.app.save(*aggregates, *links.values())
             except IntegrityError:
                 continue  # a concurrent application took a claim first: check again
             return ids
@@ -140,43 +100,25 @@ class ReliefService:
 
     def check_application(self, actor: Actor, a: Application) -> CheckedApplication:
         """Validate an application and the actor's right to file it, without saving anything."""
-        problems = Problems()
-        village = self._village(a.village, problems)
-        self._programme(a.programme, problems)
-        check_period(a.period, problems)
-        id_number = collect(problems, validate_id_number, a.id_number, "id_number", self.rt.now().date())
-        phone = collect(problems, validate_phone, a.phone, "phone")
-        card = collect(problems, validate_card, a.card_number, "card_number")
-        if not a.head_name.strip() or len(a.head_name) > 50:
-            problems.add("head_name", "required", "the household head's name")
-        if a.household_size < 1 or a.household_size > 50:
-            problems.add("household_size", "out_of_range", "1–50 people")
-        if a.people_in_need < 1 or a.people_in_need > a.household_size:
-            problems.add("people_in_need", "out_of_range", "1 … household_size")
-        if a.applied_on is not None:
-            collect(problems, self._past, a.applied_on, "applied_on")
+        checked, problems = check_application(self.rt, a, self._today())
         problems.raise_if_any("户报有误", "the application is invalid")
-        assert village is not None and id_number is not None
-        self._require(actor, VILLAGE_ROLES, village.value)
-        return CheckedApplication(
-            application=a, village=village, id_number=id_number, phone=phone or "", card=card or "",
-            id_hash=self.rt.pii.hash("id_number", id_number),
-        )
+        assert checked is not None
+        self._require(actor, VILLAGE_ROLES, checked.village.value)
+        return checked
 
-    def _new_case(self, actor: Actor, checked: CheckedApplication, also_in: list[str] | None = None
-                  ) -> tuple[ReliefCase, CaseClaim]:
+    def _new_case(self, actor: Actor, checked: CheckedApplication, also_in: list[str] | None = None,
+                  links: dict[UUID, Any] | None = None) -> tuple[ReliefCase, CaseClaim]:
         """The case and its claim (taken, or refused with the open case's id)."""
-        a, village, id_hash = checked.application, checked.village, checked.id_hash
-        today = self.rt.now().astimezone(CHINA).date()
+        a, village, id_hash, h = checked.application, checked.village, checked.id_hash, checked.household
         others = sorted(set(self._other_open_programmes(a.programme, a.period, id_hash)) | set(also_in or []))
-        flags = [f"also_in:{p}" for p in others]
+        flags = [f"also_in:{p}" for p in others] + ([] if h.card else ["no_card"])
         case = ReliefCase(
             programme=a.programme, period=a.period, county=village.county, township=village.value[:9],
-            village=village.value, head_name=a.head_name.strip(), id_number=checked.id_number,
-            id_hash=id_hash, phone=checked.phone, card_number=checked.card, household_type=a.household_type,
-            household_size=a.household_size, people_in_need=a.people_in_need, address=a.address,
-            causes=list(a.causes), needs=list(a.needs), applied_on=a.applied_on or today,
-            review_flags=flags, actor=actor.as_dict(),
+            village=village.value, head_name=h.household.head_name.strip(), id_number=h.id_number,
+            id_hash=id_hash, phone=h.phone, card_number=h.card, household_type=a.household_type,
+            household_size=a.household_size, people_in_need=a.people_in_need, address=a.address.strip(),
+            causes=list(a.causes), needs=list(a.needs), applied_on=checked.applied_on,
+            review_flags=flags, actor=actor.as_dict(), members=h.members_as_dicts(), disaster_id=a.disaster_id,
         )
         claim_id = CaseClaim.create_id(a.programme, a.period, id_hash)
         try:
@@ -184,27 +126,38 @@ class ReliefService:
             claim.take(case.id)
         except AggregateNotFoundError:
             claim = CaseClaim(programme=a.programme, period=a.period, id_hash=id_hash, case_id=case.id)
+        if a.disaster_id is not None:  # the head's housing file for the same disaster is linked, not refused
+            link_id = household_id(a.disaster_id, id_hash)
+            links = links if links is not None else {}
+            if link_id not in links:
+                try:
+                    links[link_id] = self.app.repository.get(link_id)
+                except AggregateNotFoundError:
+                    links[link_id] = DisasterHousehold(disaster_id=a.disaster_id, id_hash=id_hash)
+            links[link_id].link_relief(case.id)
         return case, claim
 
     def assess(self, actor: Actor, case: UUID, minutes_ref: str, approved: bool, held_on: date,
                expected: int | None = None, idempotency: IdempotencyKey | None = None) -> CommandResult:
+        today = self._today()
         return self._step(actor, case, VILLAGE_ROLES, expected, idempotency,
-                          lambda c: c.assess(minutes_ref, approved, self._past(held_on, "held_on"), actor.as_dict()),
+                          lambda c: c.assess(minutes_ref, approved, held_on, today, actor.as_dict()),
                           release_when_closed=True)
 
-    def post(self, actor: Actor, case: UUID, start: date, end: date, place: str,
+    def post(self, actor: Actor, case: UUID, start: date, end: date, place: str, reason: str | None = None,
              expected: int | None = None, idempotency: IdempotencyKey | None = None) -> CommandResult:
-        days = self.rt.relief_rules.posting_min_days
+        """公示: never before the 村评, never backdated beyond the tolerance without a written reason."""
+        rules, today = self.rt.relief_rules.posting, self._today()
         return self._step(actor, case, VILLAGE_ROLES, expected, idempotency,
-                          lambda c: c.post(self._past(start, "start"), require_civil_date(end, "end"), place, days,
-                                           actor.as_dict()))
+                          lambda c: c.post(start, end, place, reason, today, rules, actor.as_dict()))
 
     def raise_objection(self, actor: Actor, case: UUID, summary: str, raised_on: date,
                         idempotency: IdempotencyKey | None = None) -> CommandResult:
         objection_id = uuid.uuid4().hex[:12]
+        today = self._today()
         return self._step(actor, case, VILLAGE_ROLES, None, idempotency,
-                          lambda c: c.raise_objection(objection_id, summary, self._past(raised_on, "raised_on"),
-                                                      actor.as_dict()))
+                          lambda c: c.raise_objection(objection_id, summary, raised_on, today, actor.as_dict()),
+                          created={"objection_id": objection_id})
 
     def resolve_objection(self, actor: Actor, case: UUID, objection_id: str, resolution: str, upheld: bool,
                           idempotency: IdempotencyKey | None = None) -> CommandResult:
@@ -214,19 +167,22 @@ class ReliefService:
 
     def township_review(self, actor: Actor, case: UUID, expected: int | None = None,
                         idempotency: IdempotencyKey | None = None) -> CommandResult:
-        today = self.rt.now().astimezone(CHINA).date()
+        """乡审: after the posting ended on its dates and `min_days` after it was recorded."""
+        now, rules = self.rt.now(), self.rt.relief_rules.posting
         return self._step(actor, case, (Role.TOWNSHIP,), expected, idempotency,
-                          lambda c: c.review(today, actor.as_dict()))
+                          lambda c: c.review(now, _china_day(now), rules, actor.as_dict()))
 
     def approve(self, actor: Actor, case: UUID, amount_fen: int, reason: str | None,
                 expected: int | None = None, idempotency: IdempotencyKey | None = None) -> CommandResult:
-        """县定 with the approved amount; above the configured cap only with a written reason."""
+        """县定 with the approved amount, against the standard in force for the village on the day."""
         rules = self.rt.relief_rules
-        today = self.rt.now().astimezone(CHINA).date()
+        now = self.rt.now()
+        today = _china_day(now)
 
         def decide(c: ReliefCase) -> None:
-            cap = rules.caps[c.programme].for_household(c.people_in_need)
-            c.approve(amount_fen, cap, reason, today, rules.version, actor.as_dict())
+            standard = rules.standard_for(c.programme, c.village, today)
+            c.approve(amount_fen, standard.floor_for(c.people_in_need), standard.ceiling_for(c.people_in_need),
+                      standard.as_dict(), reason, now, today, rules.posting, rules.version, actor.as_dict())
 
         return self._step(actor, case, COUNTY_ROLES, expected, idempotency, decide)
 
@@ -241,19 +197,22 @@ class ReliefService:
                           lambda c: c.withdraw(reason, actor.as_dict()), release_when_closed=True)
 
     def pay(self, actor: Actor, case: UUID, amount_fen: int, batch_id: str, bank_ref: str,
-            payment_id: str | None = None, idempotency: IdempotencyKey | None = None) -> CommandResult:
-        """发放 to the 一卡通 account from the county's fund for the case's programme and period."""
+            payment_id: str | None = None, idempotency: IdempotencyKey | None = None, method: str = "card",
+            signatures: list[Signature] | None = None) -> CommandResult:
+        """发放 from the county's fund for the case's programme and period: to the 一卡通 account, or in
+        cash with three-party signatures for a household without a card."""
         pid = payment_id or uuid.uuid4().hex
+        signed = check_signatures(signatures, self._today()) if signatures else []
 
         def attempt() -> tuple[ReliefCase, list[Any], int]:
             c = self._case(case)
             self._require(actor, COUNTY_ROLES, c.village)
             fund = self._fund_for(c)
-            c.pay(pid, amount_fen, batch_id, bank_ref, fund.id, actor.as_dict())
+            c.pay(pid, amount_fen, batch_id, bank_ref, fund.id, method, signed, actor.as_dict())
             fund.debit(c.id, pid, amount_fen, actor.as_dict())
             return c, [fund], 201
 
-        return run(self.app, attempt, idempotency)
+        return run(self.app, attempt, idempotency, created={"payment_id": pid})
 
     def payment_came_back(self, actor: Actor, case: UUID, payment_id: str, reason: str, reversal: bool,
                           idempotency: IdempotencyKey | None = None) -> CommandResult:
@@ -270,11 +229,33 @@ class ReliefService:
 
         return run(self.app, attempt, idempotency)
 
-    def issue_goods(self, actor: Actor, case: UUID, item: str, quantity: int, value_fen: int, issued_on: date,
+    def issue_goods(self, actor: Actor, case: UUID, item: str, quantity: int, value_fen: int,
+                    delivered_at: datetime | None = None, evidence: list[Evidence] | None = None,
+                    signatures: list[Signature] | None = None, disaster_id: UUID | None = None,
                     idempotency: IdempotencyKey | None = None) -> CommandResult:
-        return self._step(actor, case, COUNTY_ROLES, None, idempotency,
-                          lambda c: c.issue_goods(item, quantity, value_fen, self._past(issued_on, "issued_on"),
-                                                  actor.as_dict()))
+        """发放物资 with evidence of the delivery; `disaster_id` names the process it answers (timeliness)."""
+        now = self.rt.now()
+        delivered = delivered_at or now
+        problems = Problems()
+        if delivered > now + timedelta(minutes=5):
+            problems.add("delivered_at", "in_future", "not after now")
+        try:
+            proof = check_evidence(evidence or [])
+            signed = check_signatures(signatures, _china_day(now)) if signatures else []
+        except InvalidInput as exc:
+            problems.items.extend(exc.fields)
+        problems.raise_if_any("物资发放记录有误", "the delivery is invalid")
+        goods_id = uuid.uuid4().hex[:16]
+
+        def decide(c: ReliefCase) -> None:
+            named = disaster_id or c.disaster_id
+            if disaster_id is not None:
+                found = Problems()
+                check_disaster(self.rt, disaster_id, c.county, found)
+                found.raise_if_any("灾害过程无效", "invalid disaster process")
+            c.issue_goods(goods_id, item, quantity, value_fen, delivered, proof, signed, named, actor.as_dict())
+
+        return self._step(actor, case, COUNTY_ROLES, None, idempotency, decide, created={"goods_id": goods_id})
 
     def get(self, actor: Actor, case: UUID) -> ReliefCase:
         c = self._case(case)
@@ -292,6 +273,14 @@ class ReliefService:
         self.app.save(PersonalDataViewed(case_id=c.id, purpose=purpose.strip()[:500], actor=actor.as_dict()))
         return c
 
+    def record_view(self, actor: Actor, aggregate_id: UUID, area: str, purpose: str) -> None:
+        """A read of a household's clear personal data (any household file, e.g. housing): checked and recorded."""
+        self._require(actor, FULL_VIEW_ROLES, area)
+        if not purpose.strip():
+            raise InvalidInput("须说明查看理由", "state why the personal data is needed",
+                               fields=[FieldProblem("purpose", "required", "why the unmasked data is needed")])
+        self.app.save(PersonalDataViewed(case_id=aggregate_id, purpose=purpose.strip()[:500], actor=actor.as_dict()))
+
     def record_export(self, actor: Actor, programme: str, period: str, area: str, purpose: str) -> None:
         """Before a roster is written with clear personal data: check the right, record the read."""
         self._require(actor, FULL_VIEW_ROLES, area)
@@ -307,11 +296,9 @@ class ReliefService:
 
     # --- parts --------------------------------------------------------------------------
 
-    def _past(self, value: date, field: str) -> date:
-        return require_past_date(value, field, self.rt.now())
-
     def _step(self, actor: Actor, case: UUID, roles: tuple[Role, ...], expected: int | None,
-              idempotency: IdempotencyKey | None, decide: Any, release_when_closed: bool = False) -> CommandResult:
+              idempotency: IdempotencyKey | None, decide: Any, release_when_closed: bool = False,
+              created: dict[str, str] | None = None) -> CommandResult:
         actors.require_writer(actor)
 
         def attempt() -> tuple[ReliefCase, list[Any], int]:
@@ -326,7 +313,7 @@ class ReliefService:
                 others.append(claim)
             return c, others, 200
 
-        return run(self.app, attempt, idempotency)
+        return run(self.app, attempt, idempotency, created)
 
     def _other_open_programmes(self, programme: str, period: str, id_hash: str) -> list[str]:
         found = []
@@ -340,15 +327,6 @@ class ReliefService:
             if claim.case_id is not None:
                 found.append(other.value)
         return found
-
-    def _fund_for(self, c: ReliefCase) -> ReliefFund:
-        try:
-            return self.app.repository.get(fund_id(c.county, c.programme, c.period))
-        except AggregateNotFoundError:
-            raise InvalidInput(
-                "该县本项目本期尚无资金", "no fund has been allocated to this county for this programme and period",
-                code="no_fund",
-            ) from None
 
     def _case(self, case: UUID) -> ReliefCase:
         return self._get(case, ReliefCase, "救助案件", "relief case")
@@ -370,31 +348,14 @@ class ReliefService:
         if not actor.covers(code):
             raise NotPermitted(f"{code} 不在本账号的管辖范围内", f"{code} is outside this account's scope")
 
-    def _village(self, raw: str, problems: Problems) -> AreaCode | None:
-        try:
-            code = AreaCode.parse(raw, "village")
-        except InvalidInput as exc:
-            problems.items.extend(exc.fields)
-            return None
-        if code.level is not Level.VILLAGE:
-            problems.add("village", "not_a_village", "a 12-digit village (村/社区) code")
-            return None
-        if code not in self.rt.areas:
-            problems.add("village", "unknown_area", f"unknown village code {raw}")
-            return None
-        return code
-
-    def _county(self, raw: str, problems: Problems) -> str:
-        try:
-            code = AreaCode.parse(raw, "county")
-        except InvalidInput as exc:
-            problems.items.extend(exc.fields)
-            return raw
-        if code.level is not Level.COUNTY or code not in self.rt.areas:
-            problems.add("county", "not_a_county", "a known county code")
-        return code.county
-
     @staticmethod
     def _programme(programme: str, problems: Problems) -> None:
         if programme not in Programme.__members__.values():
             problems.add("programme", "bad_programme", ", ".join(p.value for p in Programme))
+
+    def _today(self) -> date:
+        return _china_day(self.rt.now())
+
+
+def _china_day(moment: datetime) -> date:
+    return moment.astimezone(CHINA).date()

@@ -39,9 +39,14 @@ class CommandResult:
     position: int
     status: int = 200
     replayed: bool = False
+    created: dict[str, str] | None = None
+    """New sub-ids the caller needs next (an objection, a payment, a goods issue …)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": str(self.id), "version": self.version, "position": self.position}
+        out: dict[str, Any] = {"id": str(self.id), "version": self.version, "position": self.position}
+        if self.created:
+            out["created"] = dict(self.created)
+        return out
 
 
 @dataclass(frozen=True)
@@ -60,16 +65,31 @@ class IdempotencyKey:
 class IdempotencyRecord(Aggregate):
     """The first answer to a POST with an Idempotency-Key."""
 
+    class Recorded(Aggregate.Created):
+        scope_key: str
+        request_hash: str
+        status: int
+        result_id: UUID
+        result_version: int
+        created: dict[str, str]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["created"] = {}  # answers recorded before sub-ids were returned
+
     @classmethod
     def create_id(cls, scope_key: str, **_: Any) -> UUID:
         return uuid5(NAMESPACE_URL, f"/idempotency/{scope_key}")
 
-    @event("Recorded")
-    def __init__(self, scope_key: str, request_hash: str, status: int, result_id: UUID, result_version: int) -> None:
+    @event(Recorded)
+    def __init__(self, scope_key: str, request_hash: str, status: int, result_id: UUID, result_version: int,
+                 created: dict[str, str]) -> None:
         self.request_hash = request_hash
         self.status = status
         self.result_id = result_id
         self.result_version = result_version
+        self.created = created
 
 
 Attempt = Callable[[], tuple[Aggregate, list[Aggregate], int]]
@@ -81,8 +101,10 @@ def check_version(aggregate: Aggregate, expected: int | None) -> None:
         raise VersionMismatch(expected, aggregate.version)
 
 
-def run(app: Any, attempt: Attempt, idempotency: IdempotencyKey | None = None) -> CommandResult:
-    """Run `attempt` until it saves, is refused, or has lost the race too often."""
+def run(app: Any, attempt: Attempt, idempotency: IdempotencyKey | None = None,
+        created: dict[str, str] | None = None) -> CommandResult:
+    """Run `attempt` until it saves, is refused, or has lost the race too often. `created` names the
+    new sub-ids the answer carries (decided before the attempt, so a retry answers the same)."""
     if idempotency is not None:
         replay = _replay(app, idempotency)
         if replay is not None:
@@ -110,6 +132,7 @@ def run(app: Any, attempt: Attempt, idempotency: IdempotencyKey | None = None) -
                     status=status,
                     result_id=aggregate.id,
                     result_version=aggregate.version,
+                    created=dict(created or {}),
                 )
             )
         try:
@@ -128,7 +151,7 @@ def run(app: Any, attempt: Attempt, idempotency: IdempotencyKey | None = None) -
             continue
         business = [r.notification.id for r in recordings if not isinstance(r.domain_event, IdempotencyRecord.Event)]
         position = max(business, default=app.recorder.max_notification_id() or 0)
-        return CommandResult(aggregate.id, aggregate.version, position, status)
+        return CommandResult(aggregate.id, aggregate.version, position, status, created=dict(created or {}))
     raise Conflict("并发冲突过多，请稍后重试", "too many concurrent changes; please retry", code="contention")
 
 
@@ -146,4 +169,5 @@ def _replay(app: Any, idempotency: IdempotencyKey) -> CommandResult | None:
             code="idempotency_key_reused",
         )
     position = position_of(app, record.result_id, record.result_version)
-    return CommandResult(record.result_id, record.result_version, position, record.status, replayed=True)
+    return CommandResult(record.result_id, record.result_version, position, record.status, replayed=True,
+                         created=dict(getattr(record, "created", None) or {}))

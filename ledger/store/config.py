@@ -25,6 +25,7 @@ class LedgerConfig:
     accidents_file: Path | None = None
     response_plans_file: Path | None = None
     targets_file: Path | None = None
+    housing_rules_file: Path | None = None
     seal_interval: int = 1000
     """A seal checkpoint every this many sealed events."""
     seal_minutes: float = 10.0

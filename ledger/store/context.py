@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ledger.accidents.rules import AccidentRules
     from ledger.disasters.deadlines import DeadlineRules
     from ledger.disasters.rules import Rules
+    from ledger.housing.rules import HousingRules
     from ledger.incidents.plans import ResponsePlans
     from ledger.personal.keys import PersonalDataKey
     from ledger.reference.areas import AreaTable
@@ -37,6 +38,7 @@ class LedgerContext(Protocol):
     accident_rules: AccidentRules
     response_plans: ResponsePlans
     target_plans: TargetPlans
+    housing_rules: HousingRules
     pii: PersonalDataKey
 
     def now(self) -> datetime: ...

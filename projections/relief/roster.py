@@ -7,14 +7,14 @@ stands in 户报 → 村评 → 公示 → 乡审 → 县定 → 发放 and the 
 overdue-work list needs.
 
 Personal data is never kept in clear (DESIGN "Personal data"): the ID,
-phone and 一卡通 numbers are stored masked (for every reader), as AES-GCM
-ciphertext under the personal-data key (column suffix `_cipher`, for
-authorised reads) and, for the ID, as the keyed hash the ledger matches on
-(`id_hash`, the same value as `ReliefCase.id_hash`). The household head's
-name is kept in clear: it is publicly posted (公示). The address and the
-free texts of rejections and objections are not personal numbers but may
-name people: the address is kept in clear (a 一览表 column, which the REST
-case read shows unmasked too); rejection and objection texts are not kept.
+phone and 一卡通 numbers, the head's name and the address are stored masked
+(columns `head_name`, `address`, `*_masked`: what every reader gets by
+default), as AES-GCM ciphertext under the personal-data key (suffix
+`_cipher`: officers within their scope see names and addresses in clear,
+numbers only with a recorded purpose) and, for the ID, as the keyed hash
+the ledger matches on (`id_hash`, the same value as `ReliefCase.id_hash`).
+Rejection and objection texts are not kept; a backdated posting's reason is
+kept with every run of ten or more digits masked.
 
 Money is integer fen (BIGINT). Amounts paid count payments made minus
 those returned by the bank (退回) or reversed (冲正).
@@ -32,15 +32,21 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from ledger.personal.identifiers import mask_card, mask_id, mask_phone
+from ledger.audit.accountability_scan import scrub
+from ledger.personal.identifiers import mask_address, mask_card, mask_id, mask_name, mask_phone
 from ledger.personal.keys import PersonalDataKey
 from ledger.relief.case import ReliefCase, Stage
 from projections.areas import area_bounds
+from projections.relief.matches import MATCH_DDL, MATCH_TABLES, MatchQueries, PostingQueries
 from projections.relief.overdue import OverdueQueries
-from projections.relief.statistics import WinterSpringQueries
+from projections.relief.statistics import EqualAmounts, SeasonArrivals, WinterSpringQueries
+from projections.relief.timeliness import TIMELINESS_DDL, TIMELINESS_TABLES, TimelinessQueries
 from projections.views import BatchingView, PostgresView, SQLiteView
 
 PAYMENT_FORM = "一卡通"  # 救助资金发放形式: the 惠民惠农财政补贴资金“一卡通” account
+
+
+CASH_FORM = "现金（三方签字）"  # a household without a card (C44)
 
 
 COLUMNS = (
@@ -52,6 +58,8 @@ COLUMNS = (
     "applied_on", "reviewed_at", "approved_at",
     "payments", "payment_count", "returned_count", "returned_fen", "last_returned_at",
     "version", "updated_at",
+    "head_name_cipher", "address_cipher", "assessed_on", "posting_recorded_at", "posting_backdated_days",
+    "posting_reason", "disaster_id", "members", "floor_fen", "standard_id", "applied_at",
 )
 
 
@@ -69,7 +77,10 @@ DDL = [
     " applied_on TEXT NOT NULL, reviewed_at TEXT, approved_at TEXT,"
     " payments TEXT NOT NULL, payment_count INTEGER NOT NULL, returned_count INTEGER NOT NULL,"
     " returned_fen BIGINT NOT NULL, last_returned_at TEXT,"
-    " version INTEGER NOT NULL, updated_at TEXT NOT NULL)"),
+    " version INTEGER NOT NULL, updated_at TEXT NOT NULL,"
+    " head_name_cipher TEXT NOT NULL, address_cipher TEXT NOT NULL, assessed_on TEXT, posting_recorded_at TEXT,"
+    " posting_backdated_days INTEGER NOT NULL, posting_reason TEXT, disaster_id TEXT, members INTEGER NOT NULL,"
+    " floor_fen BIGINT, standard_id TEXT, applied_at TEXT NOT NULL)"),
     "CREATE INDEX IF NOT EXISTS {n}_rows_list ON {t}_rows (programme, period, case_id)",
     "CREATE INDEX IF NOT EXISTS {n}_rows_village ON {t}_rows (village, programme, period)",
     "CREATE INDEX IF NOT EXISTS {n}_rows_stage ON {t}_rows (stage, village)",
@@ -87,11 +98,13 @@ UPSERT = (
 MONEY_STAGES = (Stage.APPROVED.value, Stage.PAID.value)
 
 
-class RosterQueries(WinterSpringQueries, OverdueQueries, BatchingView):
-    own_tables = ("{t}_rows",)
+class RosterQueries(WinterSpringQueries, SeasonArrivals, EqualAmounts, OverdueQueries, MatchQueries, PostingQueries,
+                    TimelinessQueries,
+                    BatchingView):
+    own_tables = ("{t}_rows", *MATCH_TABLES, *TIMELINESS_TABLES)
 
     def table_ddl(self) -> list[str]:
-        return DDL
+        return DDL + MATCH_DDL + TIMELINESS_DDL
 
     # --- writes -----------------------------------------------------------------------
 
@@ -107,6 +120,8 @@ class RosterQueries(WinterSpringQueries, OverdueQueries, BatchingView):
                     raise LookupError(f"roster: case {case_id} has no row (its Applied event was not seen)")
                 row = dict(found)
                 CHANGES[type(event)](row, event)
+            self.match_event(c, event, row, pii)
+            self.timeliness_event(c, event, row)
             row["version"] = event.originator_version
             row["updated_at"] = event.timestamp.isoformat()
             c.execute(self.sql(UPSERT), tuple(row[k] for k in COLUMNS))
@@ -171,12 +186,18 @@ def _applied(case_id: str, e: Any, pii: PersonalDataKey | None) -> dict[str, Any
                            "(open_projection(..., pii=runtime.pii))")
     return {
         "case_id": case_id, "programme": e.programme, "period": e.period, "county": e.county,
-        "township": e.township, "village": e.village, "head_name": e.head_name,
+        "township": e.township, "village": e.village, "head_name": mask_name(e.head_name),
+        "head_name_cipher": pii.encrypt(e.head_name), "address_cipher": pii.encrypt(e.address),
+        "assessed_on": None, "posting_recorded_at": None, "posting_backdated_days": 0, "posting_reason": None,
+        "disaster_id": str(e.disaster_id) if e.disaster_id else None, "members": len(e.members),
+        "floor_fen": None, "standard_id": None, "applied_at": e.timestamp.isoformat(),
         "id_masked": mask_id(e.id_number), "id_cipher": pii.encrypt(e.id_number), "id_hash": e.id_hash,
         "phone_masked": mask_phone(e.phone), "phone_cipher": pii.encrypt(e.phone),
         "card_masked": mask_card(e.card_number), "card_cipher": pii.encrypt(e.card_number),
-        "household_type": e.household_type, "household_size": int(e.household_size), "address": e.address,
-        "people_in_need": int(e.people_in_need), "paid_fen": 0, "goods_fen": 0, "payment_form": PAYMENT_FORM,
+        "household_type": e.household_type, "household_size": int(e.household_size),
+        "address": mask_address(e.address),
+        "people_in_need": int(e.people_in_need), "paid_fen": 0, "goods_fen": 0,
+        "payment_form": PAYMENT_FORM if e.card_number else CASH_FORM,
         "stage": Stage.APPLIED.value, "approved_fen": 0, "review_flags": json.dumps(list(e.review_flags)),
         "posting_start": None, "posting_end": None, "open_objections": 0,
         "applied_on": e.applied_on.isoformat(), "reviewed_at": None, "approved_at": None,
@@ -186,12 +207,16 @@ def _applied(case_id: str, e: Any, pii: PersonalDataKey | None) -> dict[str, Any
 
 def _assessed(row: dict[str, Any], e: Any) -> None:
     row["stage"] = Stage.ASSESSED.value if e.approved else Stage.REJECTED.value
+    row["assessed_on"] = e.held_on.isoformat()
 
 
 def _posted(row: dict[str, Any], e: Any) -> None:
     row["stage"] = Stage.POSTED.value
     row["posting_start"] = e.start.isoformat()
     row["posting_end"] = e.end.isoformat()
+    row["posting_recorded_at"] = e.timestamp.isoformat()
+    row["posting_backdated_days"] = int(e.backdated_days)
+    row["posting_reason"] = scrub(e.reason)
 
 
 def _objection_raised(row: dict[str, Any], e: Any) -> None:
@@ -213,6 +238,8 @@ def _approved(row: dict[str, Any], e: Any) -> None:
     row["stage"] = Stage.APPROVED.value
     row["approved_fen"] = int(e.amount)
     row["approved_at"] = e.timestamp.isoformat()
+    row["floor_fen"] = e.floor
+    row["standard_id"] = (e.standard or {}).get("id")
     if e.above_cap:
         row["review_flags"] = json.dumps([*json.loads(row["review_flags"]), "above_cap"])
 
@@ -228,6 +255,8 @@ def _paid(row: dict[str, Any], e: Any) -> None:
     payments = json.loads(row["payments"])
     payments[e.payment_id] = {"amount": int(e.amount), "status": "paid", "fund_id": str(e.fund_id)}
     row["payment_count"] += 1
+    if e.method == "cash":
+        row["payment_form"] = CASH_FORM
     _money(row, payments)
 
 

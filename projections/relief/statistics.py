@@ -80,3 +80,40 @@ class WinterSpringQueries:
             for k in FIGURES:
                 totals[k] += figures[k]
         return WinterSpringResult(area=area, period=period, totals=totals, breakdown=dict(sorted(breakdown.items())))
+
+
+class SeasonArrivals:
+    """When each county's 冬春 survey got under way: its first 户报 of the season, recorded (mixed into the
+    roster view)."""
+
+    query: Any
+
+    def survey_started(self, period: str, area: str) -> dict[str, str]:
+        """county → the recorded time (ISO, UTC) of its first 冬春 application of the period."""
+        low, high = area_bounds(area)
+        rows = self.query(
+            "SELECT county, MIN(applied_at) AS first FROM {t}_rows WHERE programme = ? AND period = ?"
+            " AND village BETWEEN ? AND ? GROUP BY county ORDER BY county",
+            [Programme.WINTER_SPRING.value, period, low, high])
+        return {r["county"]: r["first"] for r in rows}
+
+
+class EqualAmounts:
+    """不得平均分配 (C55): villages where every approved household got the same amount (mixed into the roster)."""
+
+    query: Any
+
+    def equal_amounts(self, area: str, min_households: int, programme: str | None = None,
+                      period: str | None = None) -> list[dict[str, Any]]:
+        low, high = area_bounds(area)
+        where, params = ["village BETWEEN ? AND ?", "stage IN ('approved', 'paid')"], [low, high]
+        for column, value in (("programme", programme), ("period", period)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        rows = self.query(
+            "SELECT village, programme, period, COUNT(*) AS households, MIN(approved_fen) AS amount_fen,"
+            " MAX(approved_at) AS last_approved_at FROM {t}_rows WHERE " + " AND ".join(where)
+            + " GROUP BY village, programme, period HAVING COUNT(*) >= ? AND MIN(approved_fen) = MAX(approved_fen)"
+            " ORDER BY village, programme, period", [*params, min_households])
+        return [{**r, "households": int(r["households"]), "amount_fen": int(r["amount_fen"])} for r in rows]

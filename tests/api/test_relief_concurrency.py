@@ -34,8 +34,8 @@ from tests.unit.test_personal import gb11643, luhn_complete
 
 COUNTY = "320921"  # 响水县
 VILLAGES = [f"320921100{n:03d}" for n in range(1, 10)]  # villages of 响水镇
-PERIOD = "2025-2026"
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+PERIOD = f"{TODAY.year}-{TODAY.year + 1}"  # the season of this winter
 AMOUNT = 10_000  # 100 元 per case
 THREADS = 16
 
@@ -80,8 +80,10 @@ def an_approved_case(rt: LedgerRuntime, staff: dict[str, Actor], n: int, amount:
             needs=[],
         ),
     ).id
-    rt.relief.assess(township, case_id, "村民代表会议记录", True, TODAY - timedelta(days=21))
-    rt.relief.post(township, case_id, TODAY - timedelta(days=20), TODAY - timedelta(days=10), "村务公开栏")
+    today = rt.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    rt.relief.assess(township, case_id, "村民代表会议记录", True, today)
+    rt.relief.post(township, case_id, today, today + timedelta(days=6), "村务公开栏")
+    rt.config.clock.advance(days=8)  # type: ignore[attr-defined]  # the posting has run its seven days
     rt.relief.township_review(township, case_id)
     rt.relief.approve(county, case_id, amount, None)
     return case_id

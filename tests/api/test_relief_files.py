@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
@@ -24,7 +26,7 @@ from ledger.runtime import LedgerRuntime
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionHost
 
-PERIOD = "2025-2026"
+PERIOD = f"{datetime.now(ZoneInfo('Asia/Shanghai')).year}-{datetime.now(ZoneInfo('Asia/Shanghai')).year + 1}"  # this winter's season
 VILLAGE = "320921100001"  # 响水镇 东园居委会
 OTHER_TOWNSHIP_VILLAGE = "320921101001"  # 陈家港镇 海安居委会: outside the township account
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -202,9 +202,9 @@ def area_table() -> AreaTable:
     return AreaTable.load(None)
 
 
-def a_runtime(now: datetime = NOW) -> LedgerRuntime:
+def a_runtime(now: datetime = NOW, clock: Callable[[], datetime] | None = None) -> LedgerRuntime:
     """The whole application on the library's in-memory store (empty persistence env)."""
-    config = LedgerConfig(persistence={}, token_pepper=b"test", clock=fixed_clock(now))
+    config = LedgerConfig(persistence={}, token_pepper=b"test", clock=clock or fixed_clock(now))
     return LedgerRuntime(config, areas=area_table())
 
 
