@@ -37,6 +37,7 @@ from ledger.relief.programmes import Programme
 from ledger.store import actors
 from ledger.store.actors import Actor, Role
 from ledger.store.commands import CommandResult, IdempotencyKey, check_version, run
+from ledger.store.dates import EARLIEST
 from ledger.store.errors import Conflict, FieldProblem, InvalidInput, NotFound, NotPermitted, Problems
 
 if TYPE_CHECKING:
@@ -239,6 +240,8 @@ class ReliefService(FundUseCases):
         problems = Problems()
         if delivered > now + timedelta(minutes=5):
             problems.add("delivered_at", "in_future", "not after now")
+        elif delivered.year < EARLIEST.year:
+            problems.add("delivered_at", "out_of_range", f"not before {EARLIEST.isoformat()}")
         try:
             proof = check_evidence(evidence or [])
             signed = check_signatures(signatures, _china_day(now)) if signatures else []

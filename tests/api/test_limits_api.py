@@ -141,14 +141,16 @@ def test_goods_dated_in_the_far_future_or_before_1949_are_refused(
 ) -> None:
     allocate(client, as_role)
     case = client.post("/v1/relief/cases", json=application(), headers=as_role("township")).json()["id"]
-    for issued_on, code in (("9999-12-31", "in_future"), ((TODAY + timedelta(days=3)).isoformat(), "in_future"),
-                            ("1900-01-01", "out_of_range")):
+    evidence = [{"ref": "sha256:" + "0" * 64, "type": "image/jpeg", "name": "发放照片.jpg"}]
+    for delivered_at, code in (("9999-12-31T10:00:00+08:00", "in_future"),
+                               ((TODAY + timedelta(days=3)).isoformat() + "T10:00:00+08:00", "in_future"),
+                               ("1900-01-01T10:00:00+08:00", "out_of_range")):
         before = position(runtime)
         response = client.post(f"/v1/relief/cases/{case}/goods", headers=as_role("county"),
-                               json={"item": "棉被", "quantity": 1, "value_fen": 100, "issued_on": issued_on})
-        # goods need an approved case: the date is refused before the stage is looked at
+                               json={"item": "棉被", "quantity": 1, "value_fen": 100, "delivered_at": delivered_at,
+                                     "evidence": evidence})
         error = assert_error(response, 422)
-        assert error["fields"][0] == {**error["fields"][0], "field": "issued_on", "code": code}
+        assert (error["fields"][0]["field"], error["fields"][0]["code"]) == ("delivered_at", code)
         assert position(runtime) == before
 
 

@@ -36,7 +36,7 @@ def household(runtime: LedgerRuntime, officer: Actor, seq: int, **overrides: Any
         head_name=f"户主{seq}", id_number=an_id_number(seq), id_hash=f"hash{seq}", phone="13800138000",
         card_number=a_card(seq), household_type="一般户", household_size=3, people_in_need=2,
         address="东园居委会", causes=[], needs=[], applied_on=date(2025, 10, 1), review_flags=[],
-        actor=officer.as_dict(),
+        actor=officer.as_dict(), members=[], disaster_id=None,
     )
     values.update(overrides)
     return ReliefCase(**values)
@@ -64,7 +64,7 @@ def test_an_event_the_roster_cannot_hold_is_listed_and_the_roster_goes_on(
     poison = household(runtime, county, 2, household_size=10**20)  # no INTEGER column holds it
     good_after = household(runtime, county, 3)
     store_unchecked(runtime, good_before, poison, good_after)
-    poison.assess("会议记录", True, date(2025, 10, 8), county.as_dict())  # a later event of the quarantined case
+    poison.assess("会议记录", True, date(2025, 10, 8), date(2025, 10, 9), county.as_dict())  # a later event of the quarantined case
     store_unchecked(runtime, poison)
 
     roster.catch_up()
@@ -94,7 +94,7 @@ def test_a_rebuild_applies_the_same_rule(runtime: LedgerRuntime, officers: dict[
 def test_a_nul_stored_before_the_edge_refused_it_no_longer_stops_the_roster(
     runtime: LedgerRuntime, officers: dict[str, Actor], roster: Follower, backend: dict[str, str],
 ) -> None:
-    poison = household(runtime, officers["county"], 1, head_name="张\x00三")
+    poison = household(runtime, officers["county"], 1, household_type="一般\x00户")  # kept in clear in the roster
     store_unchecked(runtime, poison, household(runtime, officers["county"], 2))
     roster.catch_up()
     assert roster.position() == runtime.position()
