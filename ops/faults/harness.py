@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -301,7 +302,8 @@ def run_clients(workers: list[Callable[[threading.Event, float], None]], seconds
 
 def approved_households(store: Store, count: int, amount_fen: int) -> list[str]:
     """Cases through 户报 → 村评 → 公示 → 乡审 → 县定 and a fund to pay them from, made with the use cases
-    directly (a clock ten days ahead lets the 7-day posting end; recorded times are the real ones)."""
+    directly: applied, assessed and posted today; reviewed and approved on a clock ten days ahead, so the
+    7-day posting has ended by its stated dates and by its recorded time (recorded times are the real ones)."""
     from api.settings import Settings, prepare_postgres
     from ledger.accounts.service import local_operator
     from ledger.relief.applications import Application
@@ -309,36 +311,41 @@ def approved_households(store: Store, count: int, amount_fen: int) -> list[str]:
 
     os.environ.update({k: v for k, v in store.env().items() if k.startswith("RELIEF_")})
     settings = Settings()
-    config = settings.ledger_config()
-    config.clock = lambda: datetime.now(UTC) + timedelta(days=10)
     if settings.uses_postgres:
-        prepare_postgres(config.persistence)
+        prepare_postgres(settings.ledger_config().persistence)
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    season = f"{today.year}-{today.year + 1}" if today.month >= 6 else f"{today.year - 1}-{today.year}"
     cases = []
-    with LedgerRuntime(config) as rt:
+    with LedgerRuntime(settings.ledger_config()) as rt:
         op = local_operator()
-        for username, role, scope in (("faults-township", "township", TOWNSHIP), ("faults-relief", "relief_officer",
-                                                                                  COUNTY)):
+        for username, role, scope in (("faults-township", "township", TOWNSHIP),
+                                      ("faults-relief", "relief_officer", COUNTY)):
             if not rt.accounts.exists(username):
                 rt.accounts.register(op, username, role, scope)
         township = rt.accounts.get("faults-township").as_actor()
         officer = rt.accounts.get("faults-relief").as_actor()
-        rt.relief.allocate(officer, COUNTY, "winter_spring", "2025-2026", "central", count * amount_fen * 2,
+        rt.relief.allocate(officer, COUNTY, "winter_spring", season, "central", count * amount_fen * 2,
                            f"faults-{uuid.uuid4().hex[:6]}")
-        today = (datetime.now(UTC) + timedelta(days=10)).date()
         for i in range(count):
             seventeen = f"320921198001{(i % 28) + 1:02d}{100 + i:03d}"
             application = Application(
-                programme="winter_spring", period="2025-2026", village=VILLAGE, head_name=f"户主{i}",
+                programme="winter_spring", period=season, village=VILLAGE, head_name=f"户主{i}",
                 id_number=seventeen + _check(seventeen), phone="13800138000", card_number=_card(i),
                 household_type="一般户", household_size=3, people_in_need=2, address="东园", causes=[], needs=[],
-                applied_on=today - timedelta(days=12))
+                applied_on=today)
             case = rt.relief.apply(township, application).id
-            rt.relief.assess(township, case, "会议记录", True, today - timedelta(days=11))
-            rt.relief.post(township, case, today - timedelta(days=10), today - timedelta(days=3), "公开栏")
+            rt.relief.assess(township, case, "会议记录", True, today)
+            rt.relief.post(township, case, today, today + timedelta(days=6), "公开栏")
+            cases.append(case)
+    later = settings.ledger_config()
+    later.clock = lambda: datetime.now(UTC) + timedelta(days=10)
+    with LedgerRuntime(later) as rt:
+        township = rt.accounts.get("faults-township").as_actor()
+        officer = rt.accounts.get("faults-relief").as_actor()
+        for case in cases:
             rt.relief.township_review(township, case)
             rt.relief.approve(officer, case, amount_fen, "故障测试：超标准")
-            cases.append(str(case))
-    return cases
+    return [str(c) for c in cases]
 
 
 def _check(first17: str) -> str:

@@ -40,22 +40,36 @@ def _unavailable(message: str) -> None:
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The real server with the demo loaded: its base URL and the demo passwords."""
+    """The real server with the demo loaded: its base URL and the demo passwords.
+
+    `web["restart"](**env)` starts it again on the same data directory and port with more environment
+    (e.g. RELIEF_CLOCK_OFFSET_SECONDS, to let a 7-day posting run its course); `web["restart"]()` undoes it."""
     tmp = tmp_path_factory.mktemp("web")
     data_dir = tmp / "data"
-    env = base_env(data_dir)
     port = free_port()
-    out, err = tmp / "server.stdout", tmp / "server.stderr"
-    with out.open("wb") as o, err.open("wb") as e:
-        proc = subprocess.Popen([*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=tmp,
-                                stdout=o, stderr=e, stdin=subprocess.DEVNULL)
-    server = Server(proc, f"http://127.0.0.1:{port}", out, err)
-    try:
+    servers: list[Server] = []
+
+    def start(**overrides: str) -> Server:
+        if servers:
+            servers[-1].stop()
+        n = len(servers)
+        out, err = tmp / f"server-{n}.stdout", tmp / f"server-{n}.stderr"
+        with out.open("wb") as o, err.open("wb") as e:
+            proc = subprocess.Popen([*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                    env=base_env(data_dir, **overrides), cwd=tmp, stdout=o, stderr=e,
+                                    stdin=subprocess.DEVNULL)
+        server = Server(proc, f"http://127.0.0.1:{port}", out, err)
+        servers.append(server)
         server.wait_healthy(timeout=60)
+        return server
+
+    try:
+        server = start()
         passwords = json.loads((data_dir / "demo-passwords.json").read_text())
-        yield {"url": server.base_url, "passwords": passwords, "server": server, "data_dir": data_dir}
+        yield {"url": server.base_url, "passwords": passwords, "server": server, "data_dir": data_dir,
+               "restart": start}
     finally:
-        server.stop()
+        servers[-1].stop()
 
 
 @pytest.fixture(scope="module")

@@ -93,7 +93,13 @@ def test_a_relief_case_goes_from_household_application_to_payment(driver: Any, w
     fill(driver, "minutes_ref", "新港村评议〔2025〕3号")
     _submit(driver, "assessment")
     fill(driver, "place", "新港村村务公开栏")
-    _submit(driver, "posting")  # dates default to a posting that has already run its 7 days
+    _submit(driver, "posting")  # from today, for the 7 days the rules ask
+    assert "公示" in text_of(driver)
+
+    # the posting runs its course: the server's rules clock ten days on (recorded times stay real)
+    web["restart"](RELIEF_CLOCK_OFFSET_SECONDS=str(10 * 86400))
+    sign_in(driver, web, "demo-township")
+    driver.get(case_url)
     _submit(driver, "township-review")
     shoot(driver, "relief-case-township")
 
@@ -117,6 +123,7 @@ def test_a_relief_case_goes_from_household_application_to_payment(driver: Any, w
     shoot(driver, "relief-cases")
     driver.get(web["url"] + "/relief/import")
     shoot(driver, "relief-import")
+    web["restart"]()  # back on the real clock for the other tests of the module
 
 
 def test_an_auditor_sees_an_earlier_version_and_no_write_control(driver: Any, web: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from api.web.forms import civil_date, fen_from_yuan, optional, posted, text
 from api.web.messages import field_errors
 from api.web.pages import form_of, idempotency, new_key, page_router, redirect, view, wait_for
 from api.web.templating import CHINA, render
+from ledger.households.household import names_visible
 from ledger.relief.applications import Application
 from ledger.relief.programmes import PROGRAMME_NAMES
 from ledger.store.errors import DomainError, FieldProblem, InvalidInput
@@ -55,6 +56,9 @@ async def cases(request: Request, programme: str = "winter_spring", period: str 
     for r in rows:
         counts[r["stage"]] = counts.get(r["stage"], 0) + 1
     shown = [r for r in rows if not stage or r["stage"] == stage]
+    if names_visible(viewer.actor, viewer.actor.scope):  # officers in scope read the names they post (公示)
+        decrypt = request.app.state.runtime.pii.decrypt
+        shown = [{**r, "head_name": decrypt(r["head_name_cipher"])} if r.get("head_name_cipher") else r for r in shown]
     return render(request, "relief/cases.html", rows=shown, counts=counts, programme=programme, period=period,
                   stage=stage, caught_up=caught_up, programmes=PROGRAMME_NAMES, stage_names=STAGE_NAMES,
                   next_step=NEXT_STEP, areas=request.app.state.runtime.areas,
@@ -118,8 +122,9 @@ async def _render_case(request: Request, viewer: Viewer, case_id: UUID, status_c
     case = await run_in_threadpool(runtime.relief.get, viewer.actor, case_id)
     today = runtime.now().astimezone(CHINA).date()
     values = {"idempotency_key": new_key(), "held_on": today.isoformat(),
-              "start": (today - timedelta(days=runtime.relief_rules.posting_min_days + 1)).isoformat(),
-              "end": (today - timedelta(days=1)).isoformat(), **context.pop("values", {})}
+              "start": today.isoformat(),
+              "end": (today + timedelta(days=runtime.relief_rules.posting_min_days - 1)).isoformat(),
+              **context.pop("values", {})}
     return render(request, "relief/case.html", status_code=status_code, case=case_out(case, viewer.actor,
                   masked=not revealed), stage_names=STAGE_NAMES, next_step=NEXT_STEP, programmes=PROGRAMME_NAMES,
                   areas=runtime.areas, values=values, may_reveal=runtime.relief.may_see_full(viewer.actor),
@@ -156,18 +161,18 @@ def _action(name: str, act: Callable[[Any, Viewer, UUID, dict[str, str], Any], A
 
 
 _action("assessment", lambda s, v, c, f, k: s.assess(v.actor, c, text(f, "minutes_ref"), f.get("approved") == "yes",
-                                                     civil_date(f, "held_on"), None, k))
+                                                     civil_date(f, "held_on"), idempotency=k))
 _action("posting", lambda s, v, c, f, k: s.post(v.actor, c, civil_date(f, "start"), civil_date(f, "end"),
-                                                 text(f, "place"), None, k))
+                                                 text(f, "place"), reason=optional(f, "reason"), idempotency=k))
 _action("objection", lambda s, v, c, f, k: s.raise_objection(v.actor, c, text(f, "summary"),
                                                              civil_date(f, "raised_on"), k))
 _action("resolution", lambda s, v, c, f, k: s.resolve_objection(v.actor, c, text(f, "objection_id"),
                                                                 text(f, "resolution"), f.get("upheld") == "yes", k))
-_action("township-review", lambda s, v, c, f, k: s.township_review(v.actor, c, None, k))
+_action("township-review", lambda s, v, c, f, k: s.township_review(v.actor, c, idempotency=k))
 _action("approval", lambda s, v, c, f, k: s.approve(v.actor, c, fen_from_yuan(f, "amount"), optional(f, "reason"),
-                                                   None, k))
+                                                   idempotency=k))
 _action("payment", lambda s, v, c, f, k: s.pay(v.actor, c, fen_from_yuan(f, "amount"), text(f, "batch_id"),
-                                               text(f, "bank_ref"), None, k))
+                                               text(f, "bank_ref"), idempotency=k))
 _action("payment-return", lambda s, v, c, f, k: s.payment_came_back(v.actor, c, text(f, "payment_id"),
                                                                    text(f, "reason"), f.get("reversal") == "yes", k))
-_action("rejection", lambda s, v, c, f, k: s.reject(v.actor, c, text(f, "reason"), None, k))
+_action("rejection", lambda s, v, c, f, k: s.reject(v.actor, c, text(f, "reason"), idempotency=k))
