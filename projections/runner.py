@@ -159,9 +159,17 @@ class Follower:
         self.projection.view.close()
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Empty the view and its position, then process the whole log again."""
-        self.projection.view.reset(self.app.name)
-        return self.catch_up(progress)
+        """Process the whole log again into fresh shadow tables, then swap them in (one transaction): the
+        live tables answer readers until the swap, and the old ones are dropped, not emptied. A rebuild
+        that was interrupted resumes from where its shadow tables stopped."""
+        view = self.projection.view
+        view.begin_shadow()
+        try:
+            count = self.catch_up(progress)
+            view.swap_in(self.app.name)
+        finally:
+            view.end_shadow()
+        return count
 
     def wait(self, position: int, timeout: float) -> bool:
         """True once the projection has processed `position` (bounded wait)."""

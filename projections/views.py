@@ -13,6 +13,12 @@ could not apply, each with its position and the error, recorded in the
 transaction that moves the position past it. An aggregate with a dead
 letter is quarantined for the view: its later events are skipped and listed
 too, so the view never holds half of an aggregate's story.
+
+A rebuild writes into fresh shadow tables (`{name}__next_*`, with their own
+position) while the live tables keep answering, then swaps them in within
+one transaction: the live tables are dropped, never emptied row by row, so
+a rebuild leaves no dead rows behind on PostgreSQL. Tables updated in place
+are created with a fillfactor that leaves room for HOT updates (`{ff}`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
@@ -36,12 +42,18 @@ DEAD_LETTERS_DDL = [
 ]
 
 
+SHADOW = "__next"
+FILLFACTOR = 70  # percent of a page filled by inserts; the rest takes HOT updates of its rows
+
+
 class BatchingView:
     """What every view offers the runner and the readers, whatever the backend."""
 
     projection_name: str
     placeholder: str  # "?" on SQLite, "%s" on PostgreSQL
+    fillfactor_clause = ""  # `{ff}` in a CREATE TABLE: the backend's storage option for in-place updates
     _cursor: Any = None
+    shadow = False  # writing the shadow tables of a rebuild
 
     own_tables: tuple[str, ...] = ()
 
@@ -56,7 +68,19 @@ class BatchingView:
         """CREATE TABLE / INDEX statements, with {t} standing for the table-name prefix."""
         return []
 
-    tracking_table: str  # the library's tracking table, qualified
+    live_tracking_table: str  # the library's tracking table, qualified
+
+    @property
+    def tracking_table(self) -> str:
+        """Where the position is recorded: the library's table, or during a rebuild the shadow's own."""
+        return self.sql("{t}_tracking") if self.shadow else self.live_tracking_table
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        if not self.shadow:
+            return super().max_tracking_id(application_name)  # type: ignore[misc]
+        rows = self.query(f"SELECT MAX(notification_id) AS n FROM {self.tracking_table} WHERE application_name = ?",
+                          [application_name])
+        return None if rows[0]["n"] is None else int(rows[0]["n"])
 
     def create_table(self) -> None:
         self.reshape()
@@ -65,7 +89,7 @@ class BatchingView:
     def reshape(self) -> None:
         """When the view's tables changed shape (its DDL differs from the one recorded when they were
         made), drop them and forget the position, so the view is rebuilt from the log on this start."""
-        fingerprint = hashlib.sha256("\n".join(self.table_ddl()).encode()).hexdigest()
+        fingerprint = self._fingerprint()
         shapes = self.shapes_table
         with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
             c.execute(f"CREATE TABLE IF NOT EXISTS {shapes} (projection TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
@@ -76,13 +100,16 @@ class BatchingView:
             if found is not None or self._exists(c, self.view_tables()[0] if self.view_tables() else ""):
                 for table in self.view_tables():
                     c.execute(f"DROP TABLE IF EXISTS {table}")
-                if self._exists(c, self.tracking_table):
-                    c.execute(f"DELETE FROM {self.tracking_table}")
+                if self._exists(c, self.live_tracking_table):
+                    c.execute(f"DELETE FROM {self.live_tracking_table}")
             c.execute(self.sql(f"DELETE FROM {shapes} WHERE projection = ?"), (self.projection_name,))
             c.execute(self.sql(f"INSERT INTO {shapes} (projection, fingerprint) VALUES (?, ?)"),
                       (self.projection_name, fingerprint))
 
     shapes_table: str
+
+    def _fingerprint(self) -> str:
+        return hashlib.sha256("\n".join(self.table_ddl()).encode()).hexdigest()
 
     def _exists(self, c: Any, table: str) -> bool:
         raise NotImplementedError
@@ -118,8 +145,6 @@ class BatchingView:
         )
         rowcount = c.sqlite_cursor.rowcount if hasattr(c, "sqlite_cursor") else c.rowcount
         if rowcount != 1:
-            from eventsourcing.persistence import IntegrityError
-
             raise IntegrityError(
                 f"{self.projection_name}: position moved from {previous} while this batch was read; not applied"
             )
@@ -177,27 +202,107 @@ class BatchingView:
         self.datastore.close()  # type: ignore[attr-defined]
 
     def reset(self, application_name: str) -> None:
-        """Empty the view and forget its position (for a rebuild), in one transaction."""
+        """Empty the view and forget its position, in one transaction (tables dropped and made afresh)."""
         with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
-            c.execute(self.sql(f"DELETE FROM {self.tracking_table} WHERE application_name = ?"), (application_name,))
+            c.execute(self.sql(f"DELETE FROM {self.live_tracking_table} WHERE application_name = ?"),
+                      (application_name,))
             for table in self.view_tables():
-                c.execute(f"DELETE FROM {table}")
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in self.all_ddl():
+                c.execute(self.sql(statement))
+
+    # --- rebuild into shadow tables ------------------------------------------------------------
+
+    def begin_shadow(self) -> None:
+        """Write into the shadow tables from now on: those an interrupted rebuild of the same shape left (it
+        resumes from their position), or empty ones made afresh."""
+        self.shadow = True
+        fingerprint = self._fingerprint()
+        marker = self.projection_name + SHADOW
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            c.execute(f"CREATE TABLE IF NOT EXISTS {self.shapes_table}"
+                      " (projection TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+            c.execute(self.sql(f"SELECT fingerprint FROM {self.shapes_table} WHERE projection = ?"), (marker,))
+            found = c.fetchone()
+            if found is not None and found["fingerprint"] == fingerprint and self._exists(c, self.tracking_table):
+                return
+            for table in [*self.view_tables(), self.tracking_table]:
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+            c.execute(f"CREATE TABLE {self.tracking_table} (application_name TEXT NOT NULL,"
+                      " notification_id BIGINT NOT NULL, PRIMARY KEY (application_name, notification_id))")
+            for statement in self.all_ddl():
+                c.execute(self.sql(statement))
+            c.execute(self.sql(f"DELETE FROM {self.shapes_table} WHERE projection = ?"), (marker,))
+            c.execute(self.sql(f"INSERT INTO {self.shapes_table} (projection, fingerprint) VALUES (?, ?)"),
+                      (marker, fingerprint))
+
+    def end_shadow(self) -> None:
+        """Back to the live tables (an interrupted rebuild's shadow stays, for the next rebuild to resume)."""
+        self.shadow = False
+
+    def swap_in(self, application_name: str) -> None:
+        """In one transaction: the live tables go, the shadow tables take their names (indexes too) and the
+        live position becomes the shadow's."""
+        assert self.shadow, "swap_in follows begin_shadow"
+        position = self.max_tracking_id(application_name)
+        pairs = list(zip(self.view_tables(), self._live(self.view_tables), strict=True))
+        shadow_tracking = self.tracking_table
+        self.shadow = False
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            for _, live in pairs:
+                c.execute(f"DROP TABLE IF EXISTS {live}")
+            for shadow, live in pairs:
+                c.execute(f"ALTER TABLE {shadow} RENAME TO {self._bare(live)}")
+            self._rename_indexes(c, [live for _, live in pairs])
+            c.execute(self.sql(f"DELETE FROM {self.live_tracking_table} WHERE application_name = ?"),
+                      (application_name,))
+            if position is not None:
+                c.execute(self.sql(f"INSERT INTO {self.live_tracking_table} (application_name, notification_id)"
+                                   " VALUES (?, ?)"), (application_name, position))
+            c.execute(f"DROP TABLE {shadow_tracking}")
+            c.execute(self.sql(f"DELETE FROM {self.shapes_table} WHERE projection = ?"),
+                      (self.projection_name + SHADOW,))
+
+    def _live(self, names: Any) -> list[str]:
+        shadow, self.shadow = self.shadow, False
+        try:
+            return list(names())
+        finally:
+            self.shadow = shadow
+
+    @staticmethod
+    def _bare(table: str) -> str:
+        return table.rsplit(".", 1)[-1]
+
+    def _rename_indexes(self, c: Any, tables: list[str]) -> None:
+        """Indexes keep the names they were made with: give the swapped tables' indexes their live names."""
+        raise NotImplementedError
+
+    def index_statements(self) -> list[str]:
+        return [s for s in self.all_ddl() if s.lstrip().upper().startswith(("CREATE INDEX", "CREATE UNIQUE INDEX"))]
 
     def sql(self, statement: str) -> str:
         """Write statements with {t} for the (qualified) table prefix, {n} for the bare
         projection name (index names) and ? for parameters."""
+        suffix = SHADOW if self.shadow else ""
         return (
             statement.replace("{t}", self.table_prefix)
-            .replace("{n}", self.projection_name)
+            .replace("{n}", self.projection_name + suffix)
+            .replace("{ff}", self.fillfactor_clause)
             .replace("?", self.placeholder)
         )
 
-    table_prefix: str  # the view's table-name prefix (qualified by schema on PostgreSQL)
+    @property
+    def table_prefix(self) -> str:
+        """The view's table-name prefix (qualified by schema on PostgreSQL); the shadow's during a rebuild."""
+        return self.live_prefix + (SHADOW if self.shadow else "")
+
+    live_prefix: str
 
 
 class SQLiteView(BatchingView, SQLiteTrackingRecorder):
     placeholder = "?"
-    tracking_table = "tracking"
+    live_tracking_table = "tracking"
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -205,10 +310,20 @@ class SQLiteView(BatchingView, SQLiteTrackingRecorder):
         self.discard()  # per-batch memory starts empty
 
     @property
-    def table_prefix(self) -> str:
+    def live_prefix(self) -> str:  # type: ignore[override]
         return self.projection_name
 
     shapes_table = "view_shapes"
+
+    def _rename_indexes(self, c: Any, tables: list[str]) -> None:
+        """SQLite cannot rename an index: the shadow's are dropped and made again under the live names."""
+        marks = ",".join("?" * len(tables))
+        c.execute(f"SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+                  tables)
+        for row in c.fetchall():
+            c.execute(f'DROP INDEX "{row["name"]}"')
+        for statement in self.index_statements():
+            c.execute(self.sql(statement))
 
     def _exists(self, c: Any, table: str) -> bool:
         if not table:
@@ -228,14 +343,26 @@ class PostgresView(BatchingView, PostgresTrackingRecorder):
         self._cursor = None
         self.discard()  # per-batch memory starts empty
         self._prefix = f'"{self.datastore.schema}".{self.tracking_table_name.removesuffix("_tracking")}'
-        self.tracking_table = f'"{self.datastore.schema}".{self.tracking_table_name}'
+        self.live_tracking_table = f'"{self.datastore.schema}".{self.tracking_table_name}'
         from psycopg.sql import SQL
 
         self.sql_create_statements.extend(SQL(self.sql(s)) for s in self.all_ddl())  # type: ignore[arg-type]
 
+    fillfactor_clause = f" WITH (fillfactor = {FILLFACTOR})"
+
     @property
-    def table_prefix(self) -> str:
+    def live_prefix(self) -> str:  # type: ignore[override]
         return self._prefix
+
+    def _rename_indexes(self, c: Any, tables: list[str]) -> None:
+        """ALTER INDEX … RENAME: every index of a swapped table loses the shadow mark from its name."""
+        schema = self.datastore.schema
+        c.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = ANY(%s)",
+                  (schema, [self._bare(t) for t in tables]))
+        for row in c.fetchall():
+            name = row["indexname"]
+            if SHADOW in name:
+                c.execute(f'ALTER INDEX "{schema}"."{name}" RENAME TO "{name.replace(SHADOW, "", 1)}"')
 
     @property
     def shapes_table(self) -> str:  # type: ignore[override]

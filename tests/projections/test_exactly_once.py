@@ -21,6 +21,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from projections.disasters.board import BoardFilter, BoardProjection
 from projections.disasters.statistics import StatisticsProjection, StatisticsQuery
 from projections.runner import AdvisoryLock, Follower
+from projections.views import SQLiteView
 from tests.projections.builders import (
     CHANGJIANG,
     CHENJIAGANG,
@@ -203,7 +204,9 @@ def test_after_a_crash_and_resume_statistics_count_each_report_once(runtime, sto
 
 
 @pytest.mark.parametrize("projection", PROJECTIONS, ids=lambda p: p.name)
-def test_a_rebuild_interrupted_by_a_crash_resumes_where_it_stopped(runtime, story, follow, monkeypatch, projection):
+def test_a_rebuild_interrupted_by_a_crash_leaves_the_view_whole_and_resumes_where_it_stopped(
+    runtime, story, follow, monkeypatch, projection
+):
     ids = log_ids(runtime)
     follower = follow(projection, batch=BATCH)
     follower.catch_up()
@@ -212,11 +215,40 @@ def test_a_rebuild_interrupted_by_a_crash_resumes_where_it_stopped(runtime, stor
     cut_power_after(monkeypatch, follower, crash_points(ids, story)["mid_batch"])
     with pytest.raises(PowerCut):
         follower.rebuild()
-    assert 0 < follower.position() < ids[-1]
-    follower.catch_up()
+    monkeypatch.undo()
+    assert follower.position() == ids[-1]  # readers kept the whole view during the rebuild
+    assert rows(follower) == before
 
+    resumed = follow(projection, batch=BATCH).rebuild()
+
+    assert 0 < resumed < len(ids)  # the second rebuild went on from the shadow's position
     assert follower.position() == ids[-1]
     assert rows(follower) == before
+
+
+@pytest.mark.parametrize("projection", PROJECTIONS, ids=lambda p: p.name)
+def test_rebuilding_twice_gives_the_same_rows_and_position(runtime, story, follow, projection):
+    follower = follow(projection, batch=BATCH)
+    follower.catch_up()
+    before = rows(follower)
+
+    assert follower.rebuild() == len(log_ids(runtime))
+    assert follower.rebuild() == len(log_ids(runtime))
+
+    assert rows(follower) == before
+    assert follower.position() == runtime.position()
+    assert follower.catch_up() == 0
+    assert shadow_tables(follower) == []  # nothing of the rebuilds is left behind
+
+
+def shadow_tables(follower: Follower) -> list[str]:
+    view = follower.projection.view
+    if isinstance(view, SQLiteView):
+        found = view.query("SELECT name FROM sqlite_master WHERE instr(name, '__next') > 0")
+    else:
+        found = view.query("SELECT c.relname AS name FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace"
+                           " WHERE s.nspname = ? AND strpos(c.relname, '__next') > 0", [view.datastore.schema])
+    return [r["name"] for r in found]
 
 
 # --- the same events again ------------------------------------------------------------------------
