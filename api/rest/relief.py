@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
@@ -250,6 +250,12 @@ def case_out(case: ReliefCase, actor: Actor, masked: bool) -> dict[str, Any]:
 # --- 冬春 需救助 statistics filed upward ---------------------------------------------------------------
 
 
+SeasonPath = Annotated[str, Path(pattern=r"^\d{4}-\d{4}$", description="a 冬春 season such as 2026-2027",
+                                  examples=["2026-2027"])]
+AreaPath = Annotated[str, Path(pattern=r"^\d{2}(\d{2}(\d{2})?)?$", description="county 6, city 4 or province 2 digits",
+                                examples=["320921"])]
+
+
 def _needs(runtime: Any, request: Request, period: str, area: str) -> dict[str, int]:
     """What the roster holds for the area now: 需救助户数 and 人数 of the season (after 乡审)."""
     with projection_view(runtime, "roster", request.app.state.projections) as view:
@@ -266,7 +272,7 @@ def _figures(households: Any, people: Any, by_need: dict[str, int]) -> NeedsFigu
 
 @router.post("/winter-spring/{period}/needs-filings", status_code=201, response_model=CommandOut,
              summary="冬春需救助情况上报: a county, city or province files the season's figures upward")
-def file_needs(period: str, body: NeedsFilingIn, request: Request, runtime: Runtime, actor: CurrentActor,
+def file_needs(period: SeasonPath, body: NeedsFilingIn, request: Request, runtime: Runtime, actor: CurrentActor,
                key: IdempotencyHeader = None) -> JSONResponse:
     """One filing per area and season (a second answers 409 with `details.existing_id`; correct it with a
     reason instead). Figures left out are taken from the roster (cases past 乡审); the roster's figures at
@@ -284,7 +290,7 @@ def file_needs(period: str, body: NeedsFilingIn, request: Request, runtime: Runt
 
 @router.post("/winter-spring/{period}/needs-filings/{area}/corrections", response_model=CommandOut,
              summary="更正冬春需救助情况: new figures with a written reason (the first filing's time stays)")
-def correct_needs(period: str, area: str, body: NeedsCorrectionIn, request: Request, runtime: Runtime,
+def correct_needs(period: SeasonPath, area: AreaPath, body: NeedsCorrectionIn, request: Request, runtime: Runtime,
                   actor: CurrentActor, key: IdempotencyHeader = None) -> JSONResponse:
     figures = _figures(body.households, body.people, body.by_need)
     roster = _needs(runtime, request, period, area) if area.isdigit() else {}
@@ -295,7 +301,7 @@ def correct_needs(period: str, area: str, body: NeedsCorrectionIn, request: Requ
 
 @router.get("/winter-spring/{period}/needs-filings/{area}", response_model=NeedsFilingOut,
             summary="one area's filed 冬春需救助情况, with the roster's figures and the clock's verdict")
-def get_needs(period: str, area: str, runtime: Runtime, actor: CurrentActor) -> dict[str, Any]:
+def get_needs(period: SeasonPath, area: AreaPath, runtime: Runtime, actor: CurrentActor) -> dict[str, Any]:
     filing = runtime.season_filings.get(actor, period, area)
     flag = evaluate(runtime.relief_rules.season, f"upward_{filing.level}", filing.level, area, period,
                     filing.filed_at, runtime.now().astimezone(CHINA).date())
