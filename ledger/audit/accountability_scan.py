@@ -41,6 +41,9 @@ CHINA = ZoneInfo("Asia/Shanghai")
 FLAGGED = ("late", "missing")
 
 
+AREA_ATTRIBUTES = ("village", "township", "county", "area", "jurisdiction")
+
+
 CENT = Decimal("0.01")
 
 
@@ -97,6 +100,7 @@ class AccountabilityScan:
         self.cases: dict[UUID, dict[str, str]] = {}  # case → village, county, programme, period
         self.payments: dict[tuple[UUID, str], dict[str, Any]] = {}  # (case, payment id) → amount, batch
         self.account_scope: dict[UUID, str] = {}
+        self.area_of: dict[UUID, str] = {}  # accidents, incidents, housing, filings … → their area
         self.actions: Counter[tuple[str, str, str, str, str]] = Counter()
         self.rows: dict[str, list[dict[str, Any]]] = {key: [] for key in SECTION_KEYS}
 
@@ -125,12 +129,27 @@ class AccountabilityScan:
                 self.account_scope[oid] = event.scope
             in_area = self.within(self.account_scope.get(oid))
         else:
-            return  # key claims, the token index, idempotency records: no acting account
+            in_area = self._elsewhere(oid, event)
+            if in_area is None:
+                return  # key claims, the token index, idempotency records: no acting account
         actor = getattr(event, "actor", None)
         if in_area and isinstance(actor, dict) and self.in_period(event):
             self.actions[(str(actor.get("account_id") or ""), str(actor.get("username") or ""),
                           str(actor.get("role") or ""), str(actor.get("unit") or ""),
                           type(event).__qualname__)] += 1
+
+    def _elsewhere(self, oid: UUID, event: Any) -> bool | None:
+        """Every other aggregate whose events name who acted (accidents, incidents, housing, 冬春 filings,
+        reference figures …): its area is the most precise code its first event gives."""
+        if oid not in self.area_of:
+            for name in AREA_ATTRIBUTES:
+                code = getattr(event, name, None)
+                if isinstance(code, str) and code.isdigit():
+                    self.area_of[oid] = code
+                    break
+        if not isinstance(getattr(event, "actor", None), dict):
+            return None
+        return self.within(self.area_of.get(oid))
 
     # --- disasters -----------------------------------------------------------------------------
 
