@@ -22,6 +22,7 @@ from api.rest import (
     reference,
     relief,
     relief_files,
+    targets,
 )
 from api.settings import Settings
 from api.throttle import AuthThrottle
@@ -89,7 +90,8 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
         app.state.storage_guard = guard
         app.add_middleware(Unreachable503, guard=guard)
     errors.install(app)
-    for module in (disasters, relief, relief_files, housing, audit, accountability, reference, accidents, incidents):
+    for module in (disasters, relief, relief_files, housing, audit, accountability, reference, accidents, incidents,
+                   targets):
         app.include_router(module.router)
     app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development",
                                       ide_page=graphiql_page), prefix="/graphql", include_in_schema=False)
