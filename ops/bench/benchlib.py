@@ -43,7 +43,9 @@ from api.settings import Settings, postgres_env, prepare_postgres
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_VAR = BENCH_DIR / "var"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/relief_bench?schema=bench"
-SHARED_AREAS = ROOT.parent / "shared" / "data" / "areas"
+SHARED_AREAS = next((p / "shared" / "data" / "areas" for p in ROOT.parents
+                     if (p / "shared" / "data" / "areas").is_dir()), ROOT.parent / "shared" / "data" / "areas")
+"""The national area tables (beside the checkout, or beside a folder of checkouts)."""
 TOKENS_FILE = "bench-tokens.json"
 INFO_FILE = "bench-dataset.json"
 
