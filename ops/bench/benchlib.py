@@ -140,6 +140,27 @@ def store_size(settings: Settings) -> str:
     return ", ".join(f"{p.name} {human_bytes(p.stat().st_size)}" for p in files if p.stat().st_size) or "empty"
 
 
+def store_bytes(settings: Settings) -> int:
+    """Bytes of the whole data set: on PostgreSQL every relation of the schema (events, views, indexes,
+    TOAST), on SQLite every database file of the data directory (the log and the views' files)."""
+    if settings.uses_postgres:
+        import psycopg
+
+        env = postgres_env(settings.database_url or "")
+        schema = env.get("POSTGRES_SCHEMA", "public")
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]),
+            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+        ) as conn:
+            row = conn.execute(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'm')",
+                (schema,),
+            ).fetchone()
+        return int(row[0]) if row else 0
+    return sum(p.stat().st_size for p in settings.data_dir.rglob("*.sqlite*") if p.is_file())
+
+
 def code_fingerprint() -> str:
     """Which product code was measured (a working tree may hold uncommitted changes): a short hash over
     the product's packages (ledger/, projections/, api/, schemas/), and their newest mtime."""
