@@ -33,7 +33,7 @@ CODE_ZH: dict[str, str] = {
     "bad_scope": "管辖范围有误", "scope_level": "管辖范围与角色的层级不符", "bad_level": "层级有误",
     "explanation_required": "须附书面说明", "duplicate_in_file": "文件中重复", "bad_credit_code": "统一社会信用代码有误",
     "empty_file": "文件没有数据行", "unreadable_file": "无法读取该文件", "missing_column": "缺少必需的列",
-    "reason_required": "须填写理由",
+    "reason_required": "须填写理由", "after_to_version": "起始版本不能晚于截止版本",
 }
 
 #: Chinese for pydantic's validation error types (request bodies, query and path parameters).
@@ -51,7 +51,32 @@ PYDANTIC_ZH: dict[str, str] = {
     "json_type": "不是有效的 JSON", "dict_type": "应为对象", "list_type": "应为列表", "too_short": "项数过少",
     "too_long": "项数过多", "model_attributes_type": "应为对象", "model_type": "应为对象", "value_error": "取值有误",
     "decimal_parsing": "应为数字", "decimal_type": "应为数字", "url_parsing": "网址格式有误",
-    "date_future": "日期不能晚于今天", "date_past": "日期不能早于今天",
+    "date_future": "日期应晚于今天", "date_past": "日期应早于今天",
+    "no_such_attribute": "没有该属性", "needs_python_object": "取值类型有误", "recursion_loop": "数据有循环引用",
+    "recursion_depth_exceeded": "嵌套层级过深", "frozen_field": "该字段不能修改", "frozen_instance": "该对象不能修改",
+    "invalid_key": "键名有误", "get_attribute_error": "无法读取该属性", "dataclass_type": "应为对象",
+    "dataclass_exact_type": "应为对象", "named_tuple_type": "应为列表", "default_factory_not_called": "取值有误",
+    "none_required": "应为空值", "multiple_of": "应为规定数值的整数倍", "finite_number": "应为有限的数字",
+    "iterable_type": "应为列表", "iteration_error": "列表内容有误", "string_not_ascii": "只能包含 ASCII 字符",
+    "frozen_dict_type": "应为对象", "ordered_dict_type": "应为对象", "counter_type": "应为对象",
+    "mapping_type": "应为对象", "deque_type": "应为列表", "tuple_type": "应为列表", "set_type": "应为列表",
+    "set_item_not_hashable": "列表中的项有误", "int_parsing_size": "整数位数过多", "bytes_type": "应为文本",
+    "bytes_too_short": "内容过短", "bytes_too_long": "内容过长", "bytes_invalid_encoding": "编码有误",
+    "assertion_error": "取值有误", "missing_sentinel_error": "取值有误", "ellipsis_error": "取值有误",
+    "date_from_datetime_inexact": "应为日期（不带时刻，如 2026-07-08）", "time_type": "时刻格式有误",
+    "time_parsing": "时刻格式有误（如 14:00:00）", "datetime_object_invalid": "时间无效",
+    "datetime_past": "时间应早于现在", "datetime_future": "时间应晚于现在",
+    "timezone_naive": "时间不能带时区", "timezone_aware": "时间须带时区（如 +08:00）", "timezone_offset": "时区有误",
+    "time_delta_type": "时长格式有误", "time_delta_parsing": "时长格式有误", "frozen_set_type": "应为列表",
+    "is_instance_of": "取值类型有误", "is_subclass_of": "取值类型有误", "callable_type": "取值类型有误",
+    "union_tag_invalid": "类型标记不是允许的取值", "union_tag_not_found": "缺少类型标记",
+    "arguments_type": "参数有误", "missing_argument": "缺少参数", "unexpected_keyword_argument": "不允许的参数",
+    "missing_keyword_only_argument": "缺少参数", "unexpected_positional_argument": "不允许的参数",
+    "missing_positional_only_argument": "缺少参数", "multiple_argument_values": "参数重复", "url_type": "网址格式有误",
+    "url_syntax_violation": "网址格式有误", "url_too_long": "网址过长", "url_scheme": "网址协议不被允许",
+    "uuid_version": "编号版本有误", "decimal_max_digits": "数字位数过多", "decimal_max_places": "小数位数过多",
+    "decimal_whole_digits": "整数位数过多", "fraction_type": "应为分数", "fraction_parsing": "分数格式有误",
+    "complex_type": "应为数字", "complex_str_parsing": "数字格式有误",
 }
 
 #: How a code's shape reads when it has no sentence of its own.
