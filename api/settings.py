@@ -15,15 +15,17 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, unquote, urlparse
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger.runtime import LedgerConfig
 from ledger.store.clock import OffsetClock
 from ledger.store.files import private_dir, private_file
+
+if TYPE_CHECKING:
+    from ledger.store.config import LedgerConfig
 
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 
@@ -115,6 +117,9 @@ class Settings(BaseSettings):
         return self.demo if self.demo is not None else not self.uses_postgres
 
     def ledger_config(self) -> LedgerConfig:
+        # the event store's modules load only when a command needs them
+        from ledger.store.config import LedgerConfig
+
         private_dir(self.data_dir)
         cipher_key, pepper, pii_key = self._secrets()
         if self.clock_offset_seconds and self.environment == "production":

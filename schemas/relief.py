@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +17,13 @@ Period = Field(pattern=r"^\d{4}(-\d{4})?$", description="a year (2026) or a seas
 
 def _example(body: dict[str, Any]) -> ConfigDict:
     return ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [body]})
+
+
+def _open_season() -> str:
+    """The 冬春 season an application may be filed for today (Beijing): from June on, the coming one."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    year = today.year if today.month >= 6 else today.year - 1
+    return f"{year}-{year + 1}"
 
 
 class AllocationIn(StrictModel):
@@ -73,12 +81,14 @@ class SignatureIn(StrictModel):
 class ApplicationIn(StrictModel):
     """户报: a household's application (personal data is validated and encrypted at rest)."""
 
-    model_config = _example({
-        "programme": "winter_spring", "period": "2025-2026", "village": "320921100001",
-        "head_name": "张三", "id_number": "320921198001011237", "phone": "13800138000",
-        "card_number": "6217000010012345672", "household_type": "低保户", "household_size": 4,
-        "people_in_need": 3, "address": "响水镇东园居委会 12 号", "causes": ["倒房"], "needs": ["口粮", "取暖"],
-    })
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
+                              json_schema_extra=lambda schema: schema.update(examples=[{
+                                  "programme": "winter_spring", "period": _open_season(),
+                                  "village": "320921100001", "head_name": "张三", "id_number": "320921198001011230",
+                                  "phone": "13800138000", "card_number": "6217000010012345677",
+                                  "household_type": "低保户", "household_size": 4, "people_in_need": 3,
+                                  "address": "响水镇东园居委会 12 号", "causes": ["倒房"], "needs": ["口粮", "取暖"],
+                              }]))
 
     programme: Programme
     period: str = Period

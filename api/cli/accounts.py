@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from api.cli.common import console, fail, open_runtime
+from api.cli.common import operator as local_operator
 from api.settings import Settings
-from api.times import beijing
-from ledger.accounts.service import local_operator
 from ledger.store.errors import DomainError
 
 accounts_cli = typer.Typer(help="Accounts, roles, scopes and tokens.", no_args_is_help=True)
@@ -68,6 +66,10 @@ def accounts_revoke(
 @accounts_cli.command("show")
 def accounts_show(username: str) -> None:
     """Show an account, its tokens (ids only) and its history."""
+    from rich.table import Table
+
+    from api.times import beijing
+
     with open_runtime(Settings()) as runtime:
         try:
             account = runtime.accounts.get(username)

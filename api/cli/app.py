@@ -22,8 +22,6 @@ from api.cli.reference import areas_cli
 from api.cli.relief import relief_cli
 from api.cli.targets import targets_cli
 from api.settings import Settings
-from projections.runner import ProjectionHost
-from projections.worker import WorkerHost
 
 cli = typer.Typer(help="relief-ledger: an event-sourced ledger of disasters and relief.", no_args_is_help=True)
 cli.add_typer(accounts_cli, name="accounts")
@@ -47,6 +45,8 @@ def serve(
 
     from api.app import create_app
     from api.demo import demo_loaded, load_demo, read_tokens
+    from projections.runner import ProjectionHost
+    from projections.worker import WorkerHost
 
     settings = Settings()
     runtime = open_runtime(settings)

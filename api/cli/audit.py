@@ -20,14 +20,18 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from api.cli.common import console, err, fail, open_runtime
 from api.settings import Settings
 from ledger.audit.seal import LINE_PREFIX, DigestFormatError, parse_digests
-from projections.audit.seal import DEFAULT_BATCH, Sealer
+
+if TYPE_CHECKING:
+    from projections.audit.seal import Sealer
+
+DEFAULT_BATCH = 1000  # events per transaction (projections.audit.seal.DEFAULT_BATCH; checked by a test)
 
 audit_cli = typer.Typer(help="The seal: hash-chain every stored event, verify it, export digests for publication.",
                         no_args_is_help=True)
@@ -45,6 +49,8 @@ BatchOption = Annotated[int, typer.Option(min=1, help="events read and written p
 
 @contextmanager
 def _sealer(interval: int | None = None, batch: int = DEFAULT_BATCH) -> Iterator[tuple[Any, Sealer]]:
+    from projections.audit.seal import Sealer
+
     with open_runtime(Settings()) as runtime, Sealer(runtime, interval=interval, batch=batch) as sealer:
         yield runtime, sealer
 

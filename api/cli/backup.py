@@ -23,14 +23,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 import typer
 
 from api.cli.common import console, err, open_runtime
 from api.settings import Settings
-from api.times import CHINA
 from ledger.store.files import private_dir, private_file
 
+CHINA = ZoneInfo("Asia/Shanghai")
 MANIFEST = "manifest.json"
 PG_DUMP = "ledger.pgdump"
 COPIED_DIRS = ("blobs", "areas")

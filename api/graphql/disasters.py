@@ -299,7 +299,7 @@ class DisastersQuery:
     ) -> Statistics:
         actor = actor_of(info)
         await wait_for(info, min_position, ["statistics"])
-        prefix = scoped_area(actor, area)
+        prefix = scoped_area(actor, area, narrow=True)
         start, end = period_of(period)
         runtime = context(info)["runtime"]
         if hazard is not None and hazard not in runtime.hazards.hazards:

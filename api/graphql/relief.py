@@ -324,7 +324,7 @@ class ReliefQuery:
         actor = actor_of(info)
         _check_programme_period(None, period)
         await wait_for(info, min_position, ["roster"])
-        scope = scoped_area(actor, area)
+        scope = scoped_area(actor, area, narrow=True)
         view = host_of(info).view("roster")
         result = await anyio.to_thread.run_sync(lambda: view.winter_spring_statistics(scope, period))
         festival = context(info)["runtime"].relief_rules.spring_festival.get(period)

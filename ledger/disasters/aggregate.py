@@ -390,6 +390,8 @@ class Disaster(Aggregate):
         phoned_at: datetime | None,
         actor: dict[str, Any],
     ) -> None:
+        if refiles is not None and kind is ReportKind.FOLLOW_UP and self.report(refiles)["kind"] is ReportKind.INITIAL:
+            kind = ReportKind.INITIAL  # a refiled 初报 is a 初报 again (recorded with the 续报's event and `refiles`)
         self.reports.append(new_report(len(self.reports) + 1, kind, figures, as_of, explanation, jumps, refiles,
                                        phoned_at, actor))
         self._restage()

@@ -101,7 +101,8 @@ class DisasterService:
         self, actor: Actor, disaster_id_: UUID, number: int, report: FiguresReport,
         expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
     ) -> CommandResult:
-        """重报 after 驳回: a returned 核报 is refiled as a 核报, anything else as a 续报."""
+        """重报 after 驳回: a returned 核报 is refiled as a 核报, anything else with a 续报's event — shown as what it
+        refiles (a refiled 初报 is listed as a 初报, with `refiles`)."""
         actors.require_writer(actor)
         current = self._load(disaster_id_)
         final = current.report(number)["kind"] is ReportKind.FINAL

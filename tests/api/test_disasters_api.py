@@ -266,6 +266,31 @@ def test_returned_final_report_reopens_the_process_and_is_refiled_as_a_final(cli
     assert current["totals"] == {"affected_population": "135"}
 
 
+def test_a_returned_initial_report_is_refiled_as_an_initial_report(client, as_role, runtime):
+    disaster_id = open_disaster(client, as_role, figures={XIANGSHUI: {"affected_population": 120}})["id"]
+    returned = post(client, as_role, "city", f"/v1/disasters/{disaster_id}/reports/1/return", {"reason": "请核实"})
+    assert returned.status_code == 200, returned.text
+    refiled = post(client, as_role, "county", f"/v1/disasters/{disaster_id}/reports/1/refile",
+                   {"as_of": ago(hours=1), "figures": {XIANGSHUI: {"affected_population": 125}}})
+    assert refiled.status_code == 201, refiled.text
+    current = state(client, as_role, disaster_id)
+    assert [(r["kind"], r["refiles"], r["review"]) for r in current["reports"]] == [
+        ("initial", None, "returned"), ("initial", 1, "submitted")]
+    assert current["stage"] == "initial" and current["totals"] == {"affected_population": "125"}
+    # The read side says the same.
+    query = """query($id: ID!, $p: Int) { disaster(id: $id, minPosition: $p) { stage reports { number kind } } }"""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from projections.runner import ProjectionHost
+
+    with TestClient(create_app(runtime, host=ProjectionHost(runtime)), raise_server_exceptions=False) as reader:
+        node = reader.post("/graphql", json={"query": query, "variables": {"id": disaster_id,
+                                                                              "p": refiled.json()["position"]}},
+                           headers=as_role("county")).json()["data"]["disaster"]
+    assert node["stage"] == "initial" and [r["kind"] for r in node["reports"]] == ["initial", "initial"]
+
+
 def test_correction_of_the_hazard_keeps_the_id_and_claims_the_corrected_key(client, as_role, runtime):
     occurred_at = ago(days=3)
     disaster_id = open_disaster(client, as_role, occurred_at=occurred_at, subtype="river_flood")["id"]

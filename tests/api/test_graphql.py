@@ -680,6 +680,22 @@ def test_graphql_arguments_are_checked_like_rest(api: Api, scenario: Scenario) -
     assert api.data("{ disasters(first: 100) { totalCount } }", {}, "county")["disasters"]["totalCount"] >= 1
 
 
+def test_more_arguments_are_checked_and_a_wider_area_is_refused_unless_the_answer_says_so(
+        api: Api, scenario: Scenario) -> None:
+    """Pages over the limit everywhere, a diff backwards, and a township asking for its county."""
+    for query in ("{ housingFiles(first: 1000) { caseId } }",
+                  "{ projectionStatus { deadLetters(first: 101) { position } } }"):
+        field = api.error(query)["extensions"]["fields"][0]
+        assert (field["field"], field["code"]) == ("first", "out_of_range"), query
+    backwards = api.error(f'{{ diff(id: "{scenario.ids["A"]}", fromVersion: 3, toVersion: 1) {{ field }} }}', None,
+                          "auditor")
+    assert backwards["extensions"]["fields"][0]["code"] == "after_to_version"
+    # Compliance has no narrowedFrom: the county asked by a township account is refused, not silently cut.
+    refused = api.error('{ compliance(area: "320921", period: {year: 2025}) { late } }', None, "township")
+    assert refused["extensions"]["code"] == "forbidden", refused
+    assert api.data('{ compliance(area: "320921100", period: {year: 2025}) { late } }', None, "township")
+
+
 def test_every_time_answered_is_beijing_time_with_its_offset(api: Api, scenario: Scenario) -> None:
     """REST and GraphQL alike: no `Z` or `+00:00` beside `+08:00`, even inside one compliance flag."""
     import re
