@@ -66,7 +66,7 @@ async def _render(request: Request, viewer: Any, period: str, status_code: int =
     flags, totals, filing = await run_in_threadpool(read)
     values = {"idempotency_key": new_key(), "households": str(totals["need_households"]),
               "people": str(totals["need_people"]), **context.pop("values", {})}
-    return render(request, "relief/season.html", status_code=status_code, period=period, flags=flags,
+    return render(request, "relief/needs_filing.html", status_code=status_code, period=period, flags=flags,
                   totals=totals, own=own, filing=filing, needs=NEEDS, values=values, levels=LEVEL_NAMES,
                   statuses=STATUS_NAMES, areas=runtime.areas, **context)
 
