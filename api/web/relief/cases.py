@@ -47,7 +47,7 @@ def current_period(request: Request) -> str:
 
 @router.get("/relief/cases")
 async def cases(request: Request, programme: str = "winter_spring", period: str = "", stage: str = "",
-                after: str = "") -> Response:
+                after: str = "", export_error: str = "") -> Response:
     viewer = require_viewer(request)
     caught_up = await wait_for(request, after, ["roster"])
     period = period or current_period(request)
@@ -62,7 +62,9 @@ async def cases(request: Request, programme: str = "winter_spring", period: str 
     return render(request, "relief/cases.html", rows=shown, counts=counts, programme=programme, period=period,
                   stage=stage, caught_up=caught_up, programmes=PROGRAMME_NAMES, stage_names=STAGE_NAMES,
                   next_step=NEXT_STEP, areas=request.app.state.runtime.areas,
-                  may_apply=viewer.actor.role.value in ("township", "county", "relief_officer"))
+                  may_apply=viewer.actor.role.value in ("township", "county", "relief_officer"),
+                  may_reveal=request.app.state.runtime.relief.may_see_full(viewer.actor),
+                  export_error=export_error[:200])
 
 
 def _villages(request: Request, viewer: Viewer) -> list[Any]:
