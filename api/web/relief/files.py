@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from fastapi import Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
@@ -26,6 +27,7 @@ from api.web.pages import form_of, idempotency, new_key, page_router, redirect, 
 from api.web.relief.cases import current_period
 from api.web.templating import render
 from ledger.households.household import names_visible
+from ledger.relief.fund import fund_id
 from ledger.relief.programmes import PROGRAMME_NAMES
 from ledger.store.errors import DomainError, FieldProblem, InvalidInput
 
@@ -44,6 +46,7 @@ async def funds(request: Request, after: str = "", done: str = "") -> Response:
 
 async def _render_funds(request: Request, viewer: Any, status_code: int = 200, **context: Any) -> Response:
     rows = await run_in_threadpool(view(request, "funds").funds, viewer.actor.scope)
+    rows = [{**r, "fund_id": str(fund_id(r["county"], r["programme"], r["period"]))} for r in rows]
     values = {"idempotency_key": new_key(), "period": current_period(request),
               "county": viewer.actor.scope[:6], **context.pop("values", {})}
     return render(request, "relief/funds.html", status_code=status_code, rows=rows, programmes=PROGRAMME_NAMES,
@@ -67,6 +70,23 @@ async def allocate(request: Request) -> Response:
         return await _render_funds(request, viewer, status_of(exc), errors=field_errors(exc), form_error=exc.zh,
                                    values=posted(values))
     return redirect("/relief/funds", after=result.position, done="allocated")
+
+
+@router.post("/relief/funds/{fund}/give-back")
+async def give_back(request: Request, fund: UUID) -> Response:
+    """资金收回: money returned to the allocating level, with its document and reason (as REST's give-back)."""
+    viewer, values = await form_of(request)
+    runtime = request.app.state.runtime
+    try:
+        amount = fen_from_yuan(values, "amount")
+        body = {"fund": str(fund), "amount_fen": amount, "document": text(values, "document"),
+                "reason": text(values, "reason")}
+        result = await run_in_threadpool(runtime.relief.give_back, viewer.actor, fund, amount, body["document"],
+                                         body["reason"], idempotency(request, viewer, values, body))
+    except DomainError as exc:
+        return await _render_funds(request, viewer, status_of(exc), errors=field_errors(exc), form_error=exc.zh,
+                                   failed_form=f"give-back-{fund}")
+    return redirect("/relief/funds", after=result.position, done="given_back")
 
 
 @router.get("/relief/roster.xlsx")
