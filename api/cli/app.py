@@ -72,7 +72,10 @@ def serve(
     projection_host = {"worker": WorkerHost, "in-process": lambda rt: ProjectionHost(rt, seal=True),
                        "off": lambda rt: ProjectionHost(rt, run=False)}[mode](runtime)
     console.print(f"  Projections and seal: {mode}")
-    uvicorn.run(create_app(runtime, settings, projection_host), host=host, port=port, log_level="info")
+    # Proxy headers (X-Forwarded-For / -Proto) are believed only from RELIEF_TRUSTED_PROXIES (default: none),
+    # not from uvicorn's default of 127.0.0.1.
+    uvicorn.run(create_app(runtime, settings, projection_host), host=host, port=port, log_level="info",
+                forwarded_allow_ips=list(settings.trusted_proxies))
 
 
 @cli.command()

@@ -52,6 +52,7 @@ CODE_MESSAGES = {
     "bad_date": "日期有误",
     "bad_time": "时间格式有误",
     "posting_too_short": "公示期不少于规定天数",
+    "posting_backdated": "公示开始早于今天超过规定天数，须在下方填写补录说明",
     "above_approved": "超过核定未发金额",
     "bad_id_number": "身份证号码有误",
 }

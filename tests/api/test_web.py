@@ -186,3 +186,76 @@ def test_an_admin_sets_a_password_on_the_page_and_the_accounts_sessions_end(
     assert answer.status_code == 303
     assert runtime.accounts.sessions.resolve(township_session) is None
     assert sign_in(web, "xs-township", "新密码-管理员设置-01").status_code == 303
+
+
+def _fail_sign_ins(client: TestClient, times: int, forwarded_for: str) -> None:
+    for n in range(times):
+        client.cookies.clear()
+        page = client.get("/signin")
+        client.post("/signin", data={"username": f"nobody-{n}", "password": "x", "csrf_token": token(page.text),
+                                     "next": ""}, headers={"X-Forwarded-For": forwarded_for}, follow_redirects=False)
+
+
+def _sign_in_from(client: TestClient, forwarded_for: str) -> Any:
+    client.cookies.clear()
+    page = client.get("/signin")
+    return client.post("/signin", data={"username": "xs-county", "password": PASSWORD,
+                                        "csrf_token": token(page.text), "next": ""},
+                       headers={"X-Forwarded-For": forwarded_for}, follow_redirects=False)
+
+
+@pytest.fixture
+def proxied(runtime: LedgerRuntime) -> Iterator[TestClient]:
+    """The app behind a trusted reverse proxy (the test client's own address)."""
+    from api.settings import Settings
+
+    runtime.accounts.passwords.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    runtime.accounts.register(OPERATOR, "xs-county", "county", "320921")
+    runtime.accounts.passwords.set_password(OPERATOR, "xs-county", PASSWORD)
+    settings = Settings(trusted_proxies=["testclient"])
+    with TestClient(create_app(runtime, settings, ProjectionHost(runtime)), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_sign_in_limits_count_the_client_behind_a_trusted_proxy(proxied: TestClient) -> None:
+    from ledger.accounts.passwords import CLIENT_LOCK_AFTER
+
+    _fail_sign_ins(proxied, CLIENT_LOCK_AFTER, "203.0.113.5")
+    locked = _sign_in_from(proxied, "203.0.113.5")
+    assert locked.status_code == 401 and "15 分钟" in locked.text  # that client is locked out …
+    assert _sign_in_from(proxied, "203.0.113.6").status_code == 303  # … another behind the same proxy is not
+
+
+def test_a_forwarded_for_header_from_an_untrusted_peer_is_ignored(web: TestClient) -> None:
+    from ledger.accounts.passwords import CLIENT_LOCK_AFTER
+
+    _fail_sign_ins(web, CLIENT_LOCK_AFTER, "198.51.100.1")
+    answer = _sign_in_from(web, "198.51.100.2")  # a new header value does not make a new client
+    assert answer.status_code == 401 and "15 分钟" in answer.text
+
+
+def test_the_queue_answers_an_inline_accept_with_its_row_and_a_plain_form_with_the_page(web: TestClient) -> None:
+    sign_in(web, "xs-township")
+    filed = []
+    for when in ("2025-07-01T06:30", "2025-07-02T06:30"):
+        form = web.get("/reports/new?hazard=flood").text
+        answer = web.post("/reports/new", data={
+            "csrf_token": token(form), "idempotency_key": token(form, "idempotency_key"), "hazard": "flood",
+            "township": "320921100", "occurred_at": when, "f_affected_population": "12"}, follow_redirects=False)
+        filed.append(answer.headers["location"].split("/")[2].split("?")[0])
+    sign_in(web, "xs-county")
+    queue = web.get("/review").text
+    csrf = token(queue)
+
+    inline = web.post(f"/review/{filed[0]}/1/accept", data={"csrf_token": csrf, "idempotency_key": "k-1"},
+                      headers={"HX-Request": "true", "HX-Target": f"queue-{filed[0]}-1"})
+    assert inline.status_code == 200
+    assert f'id="queue-{filed[0]}-1"' in inline.text and "已审核通过" in inline.text and "<html" not in inline.text
+
+    missing = web.post(f"/review/{filed[1]}/1/return", data={"csrf_token": csrf, "idempotency_key": "k-2"},
+                       headers={"HX-Request": "true", "HX-Target": f"queue-{filed[1]}-1"})
+    assert missing.status_code == 200 and 'role="alert"' in missing.text and "<html" not in missing.text
+
+    plain = web.post(f"/review/{filed[1]}/1/return", data={"csrf_token": csrf, "idempotency_key": "k-3",
+                                                           "reason": "数据待核实"}, follow_redirects=False)
+    assert plain.status_code == 303 and plain.headers["location"].startswith("/review")

@@ -143,6 +143,13 @@ def _visible_figures(viewer: Viewer, state: dict[str, Any]) -> dict[str, dict[st
     return figures
 
 
+def _report_figures(viewer: Viewer, state: dict[str, Any]) -> dict[int, dict[str, dict[str, Any]]]:
+    """Each report's own figures (report number → township → indicator → value), as this account may see them."""
+    township = viewer.actor.role is Role.TOWNSHIP
+    return {r["number"]: {t: f for t, f in (r.get("figures") or {}).items() if not township or viewer.actor.covers(t)}
+            for r in state.get("reports", [])}
+
+
 @router.get("/reports/{disaster_id}")
 async def process_page(request: Request, disaster_id: UUID, after: str = "", done: str = "",
                        township: str = "") -> Response:
@@ -170,7 +177,7 @@ async def _render_process(request: Request, viewer: Viewer, disaster_id: UUID, s
     return render(
         request, "disasters/process.html", status_code=status_code, row=row, state=state, figures=figures,
         history=history_out(viewer.actor, events), hazard=hazard, areas=runtime.areas,
-        indicators=runtime.indicators.indicators, totals=ds.totals(state) if viewer.actor.role is not Role.TOWNSHIP
+        report_figures=_report_figures(viewer, state), indicators=runtime.indicators.indicators, totals=ds.totals(state) if viewer.actor.role is not Role.TOWNSHIP
         else _sum(figures), may_file=viewer.actor.role in FILERS and row["stage"] not in ("final", "retracted"),
         may_finalise=viewer.actor.role is Role.COUNTY and row["stage"] != "retracted",
         may_review=viewer.actor.role in (Role.COUNTY, Role.CITY, Role.PROVINCE),

@@ -32,7 +32,7 @@ LEVEL_NAMES = {"county": "县级", "city": "市级", "province": "省级"}
 STATUS_NAMES = {"on_time": "按时", "late": "迟报", "missing": "未报", "pending": "未到期"}
 
 
-def _own_area(actor: Any) -> str | None:
+def own_area(actor: Any) -> str | None:
     """The area the viewer files for: its scope when that is a county, city or province it may file for."""
     level = LEVEL_OF_DIGITS.get(len(actor.scope))
     return actor.scope if level is not None and actor.role in FILERS[level] else None
@@ -54,7 +54,7 @@ async def _render(request: Request, viewer: Any, period: str, status_code: int =
     runtime = request.app.state.runtime
     today = runtime.now().astimezone(CHINA).date()
     scope = viewer.actor.scope
-    own = _own_area(viewer.actor)
+    own = own_area(viewer.actor)
 
     def read() -> tuple[list[Any], dict[str, int], Any]:
         with projection_view(runtime, "roster", request.app.state.projections) as roster:
@@ -99,7 +99,7 @@ async def file(request: Request) -> Response:
     viewer, values = await form_of(request)
     runtime = request.app.state.runtime
     period = _period(request, values.get("period", ""))
-    own = _own_area(viewer.actor)
+    own = own_area(viewer.actor)
     correcting = values.get("action") == "correct"
     try:
         if own is None:
