@@ -81,7 +81,7 @@ def roster(request: Request, programme: str = "winter_spring", period: str = "")
         with relief_files.roster_view(runtime, request.app.state.projections) as roster_view:
             relief_files.write_roster(roster_view.iter_rows(programme, period, viewer.actor.scope), buffer,
                                       subtitle=_subtitle(area.name if area else "", viewer.actor.scope, programme,
-                                                         period))
+                                                         period), areas=runtime.areas)
     except BaseException:
         buffer.close()
         raise
