@@ -23,6 +23,7 @@ from api.rest import (
     reference,
     relief,
     relief_files,
+    targets,
 )
 from api.settings import Settings
 from api.throttle import AuthThrottle
@@ -91,7 +92,8 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
         app.add_middleware(Unreachable503, guard=guard)
     app.add_middleware(AreaRefresh, runtime=runtime)  # `areas import` takes effect without a restart
     errors.install(app)
-    for module in (disasters, relief, relief_files, housing, audit, accountability, reference, accidents, incidents):
+    for module in (disasters, relief, relief_files, housing, audit, accountability, reference, accidents, incidents,
+                   targets):
         app.include_router(module.router)
     app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development",
                                       ide_page=graphiql_page), prefix="/graphql", include_in_schema=False)

@@ -34,6 +34,7 @@ CODE_ZH: dict[str, str] = {
     "explanation_required": "须附书面说明", "duplicate_in_file": "文件中重复", "bad_credit_code": "统一社会信用代码有误",
     "empty_file": "文件没有数据行", "unreadable_file": "无法读取该文件", "missing_column": "缺少必需的列",
     "reason_required": "须填写理由", "after_to_version": "起始版本不能晚于截止版本",
+    "households_over_people": "户数不能大于人数", "over_total": "其中项不能大于总数",
 }
 
 #: Chinese for pydantic's validation error types (request bodies, query and path parameters).

@@ -30,6 +30,7 @@ from ledger.reference.areas import AreaTable, imported_editions
 from ledger.reference.hazards import HazardCatalogue
 from ledger.reference.indicators import IndicatorSet
 from ledger.relief.rules import ReliefRules
+from ledger.relief.season_filing import SeasonFilingUseCases
 from ledger.relief.service import ReliefService
 from ledger.store.application import Ledger
 from ledger.store.config import LedgerConfig
@@ -61,6 +62,7 @@ class LedgerRuntime:
         self.accounts = AccountService(self)
         self.disasters = DisasterService(self)
         self.relief = ReliefService(self)
+        self.season_filings = SeasonFilingUseCases(self)
         self.housing = HousingService(self)
         self.audit = AuditService(self)
         self.accidents = AccidentService(self)

@@ -234,3 +234,46 @@ class CaseOut(BaseModel):
     payments: dict[str, Any]
     goods: list[dict[str, Any]]
     closing_reason: str | None
+
+
+class NeedsFilingIn(StrictModel):
+    """受灾人员冬春生活需救助情况: the season's figures filed upward by a county, city or province."""
+
+    model_config = _example({"area": "320921", "households": 412, "people": 986,
+                             "by_need": {"口粮": 640, "衣被": 310, "取暖": 520}, "note": "9月下旬摸底，10月12日汇总"})
+
+    area: str = Field(pattern=r"^\d{2}(\d{2}(\d{2})?)?$",
+                      description="the filing level's code: county (6 digits), city (4) or province (2)")
+    households: int | None = Field(default=None, description="需救助户数; omitted: the roster's 需救助户数 now")
+    people: int | None = Field(default=None, description="需救助人口 (人); omitted: the roster's 需救助人口 now")
+    by_need: dict[str, int] = Field(default_factory=dict, description="其中 by need (口粮, 衣被, 取暖 …), each ≤ people")
+    note: str = Field(default="", max_length=2000)
+
+
+class NeedsCorrectionIn(StrictModel):
+    model_config = _example({"households": 415, "people": 990, "by_need": {"口粮": 642}, "reason": "补录两户漏报"})
+
+    households: int
+    people: int
+    by_need: dict[str, int] = Field(default_factory=dict)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class NeedsFilingOut(BaseModel):
+    id: str
+    version: int
+    period: str
+    level: str
+    area: str
+    households: int
+    people: int
+    by_need: dict[str, int]
+    roster_households: int | None = Field(description="what the roster held for the area at the (last) filing")
+    roster_people: int | None
+    note: str
+    filed_at: str
+    filed_by: str
+    corrections: int
+    due_on: str
+    status: str = Field(description="on_time | late (迟报)")
+    days_late: int | None

@@ -8,9 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-
-from api.files.sheets import Column, Progress, Sheet, save, write_table, yuan
+from api.files.sheets import Column, Progress, Sheet, book, write_table, yuan
 from ledger.store.errors import Unavailable
 
 if TYPE_CHECKING:
@@ -61,20 +59,19 @@ def write_roster(
     import reads it back.
     """
     columns = ROSTER_COLUMNS + (EXTRA_COLUMNS if extras else ())
-    wb = Workbook(write_only=True)
-    sheet = Sheet(wb, "应急统表10", columns, title, subtitle)
     count = 0
-    for count, row in enumerate(rows, 1):
-        values = _roster_values(count, row, reveal, extras, names or reveal)
-        if extras and areas is not None and row.get("village"):
-            found = areas.get(row["village"])
-            values[len(ROSTER_COLUMNS)] = f"{row['village']} {found.name}" if found else row["village"]
-        sheet.append(values)
-        if progress and count % 1000 == 0:
-            progress(1000)
+    with book(out) as wb:
+        sheet = Sheet(wb, "应急统表10", columns, title, subtitle)
+        for count, row in enumerate(rows, 1):
+            values = _roster_values(count, row, reveal, extras, names or reveal)
+            if extras and areas is not None and row.get("village"):
+                found = areas.get(row["village"])
+                values[len(ROSTER_COLUMNS)] = f"{row['village']} {found.name}" if found else row["village"]
+            sheet.append(values)
+            if progress and count % 1000 == 0:
+                progress(1000)
     if progress and count % 1000:
         progress(count % 1000)
-    save(wb, out)
     return count
 
 

@@ -355,7 +355,8 @@ class ReliefQuery:
         limit = page_size(first, MAX_OVERDUE_PER_KIND)
         items, counts, clocks = await anyio.to_thread.run_sync(
             lambda: (view.overdue(scope, today, rules, kinds, limit), view.overdue_counts(scope, today, rules),
-                     season_flags(view, rules, current_season(today), scope, today))
+                     season_flags(view, rules, current_season(today), scope, today,
+                                  runtime.season_filings.filed_at(current_season(today))))
         )
         return OverdueWork(
             today=today,

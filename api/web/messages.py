@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.messages import zh
 from ledger.store.errors import DomainError
 
 FIELD_LABELS = {
@@ -74,7 +75,7 @@ def chinese(code: str, detail: str, indicators: Any = None, key: str = "") -> st
         scale = indicators.indicators[key].scale
         message = f"须为整数（{indicators.indicators[key].unit}）" if scale == 0 else f"最多 {scale} 位小数"
     if message is None:
-        return detail
+        message = zh(code)  # the API's Chinese for every other code
     return f"{message}（{detail}）" if detail and detail != message else message
 
 

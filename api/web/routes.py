@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from api.web import admin, signin, tools
+from api.web import admin, housing, safety, signin, tools
 from api.web.audit import pages as audit_pages
 from api.web.auth import SignInNeeded
 from api.web.disasters import filing, review, statistics
 from api.web.pages import redirect
 from api.web.relief import cases, files
+from api.web.relief import season as relief_season
 
 
 def install_web(app: FastAPI, settings: Any) -> None:
@@ -21,7 +22,8 @@ def install_web(app: FastAPI, settings: Any) -> None:
     sessions.idle = timedelta(minutes=settings.session_idle_minutes)
     sessions.longest = timedelta(hours=settings.session_max_hours)
     tools.install_tools(app)
-    for module in (signin, filing, review, statistics, cases, files, audit_pages, admin):
+    for module in (signin, filing, review, statistics, cases, files, relief_season, housing, safety, audit_pages,
+                   admin):
         app.include_router(module.router)
 
     @app.exception_handler(SignInNeeded)

@@ -34,15 +34,22 @@ REVIEW_NAMES = {"submitted": "待审核", "accepted": "已通过", "returned": "
 LEVEL_NAMES = {1: "Ⅰ级", 2: "Ⅱ级", 3: "Ⅲ级", 4: "Ⅳ级"}
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "township": [("/reports", "灾情报送"), ("/relief/cases", "救助对象")],
+    "township": [("/reports", "灾情报送"), ("/relief/cases", "救助对象"), ("/housing", "住房重建"),
+                 ("/incidents", "应急指挥")],
     "county": [("/reports", "灾害过程"), ("/review", "审核"), ("/deadlines", "时限"), ("/statistics", "统计"),
-               ("/relief/cases", "救助")],
-    "city": [("/reports", "灾害过程"), ("/review", "审核"), ("/deadlines", "时限"), ("/statistics", "统计")],
-    "province": [("/reports", "灾害过程"), ("/review", "审核"), ("/deadlines", "时限"), ("/statistics", "统计")],
+               ("/relief/cases", "救助"), ("/relief/winter-spring", "冬春上报"), ("/housing", "住房重建"),
+               ("/accidents", "事故"), ("/incidents", "应急指挥"), ("/targets", "目标")],
+    "city": [("/reports", "灾害过程"), ("/review", "审核"), ("/deadlines", "时限"), ("/statistics", "统计"),
+             ("/relief/winter-spring", "冬春上报"), ("/housing", "住房重建"), ("/accidents", "事故"),
+             ("/incidents", "应急指挥"), ("/targets", "目标")],
+    "province": [("/reports", "灾害过程"), ("/review", "审核"), ("/deadlines", "时限"), ("/statistics", "统计"),
+                 ("/relief/winter-spring", "冬春上报"), ("/housing", "住房重建"), ("/accidents", "事故"),
+                 ("/incidents", "应急指挥"), ("/targets", "目标")],
     "relief_officer": [("/relief/cases", "救助对象"), ("/relief/funds", "资金"), ("/relief/import", "导入"),
-                       ("/statistics", "统计")],
+                       ("/statistics", "统计"), ("/relief/winter-spring", "冬春上报"), ("/housing", "住房重建")],
     "auditor": [("/audit", "追溯"), ("/audit/seal", "封存校验"), ("/audit/report", "问责报告"),
-                ("/deadlines", "时限")],
+                ("/deadlines", "时限"), ("/housing", "住房重建"), ("/accidents", "事故"),
+                ("/incidents", "应急指挥")],
     "admin": [("/admin/accounts", "账号"), ("/reports", "灾害过程")],
 }
 

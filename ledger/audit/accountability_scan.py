@@ -43,6 +43,9 @@ CHINA = ZoneInfo("Asia/Shanghai")
 FLAGGED = ("late", "missing")
 
 
+AREA_ATTRIBUTES = ("village", "township", "county", "area", "jurisdiction")
+
+
 CENT = Decimal("0.01")
 
 
@@ -100,6 +103,7 @@ class AccountabilityScan:
         self.payments: dict[tuple[UUID, str], dict[str, Any]] = {}  # (case, payment id) → amount, batch
         self.account_scope: dict[UUID, str] = {}
         self.rights: dict[UUID, list[dict[str, Any]]] = {}  # account → its rights, change by change
+        self.area_of: dict[UUID, str] = {}  # accidents, incidents, housing, filings … → their area
         self.actions: Counter[tuple[str, str, str, str, str]] = Counter()
         self.rows: dict[str, list[dict[str, Any]]] = {key: [] for key in SECTION_KEYS}
 
@@ -129,12 +133,27 @@ class AccountabilityScan:
             in_area = self.within(self.account_scope.get(oid))
             self._rights(oid, event)
         else:
-            return  # key claims, the token index, idempotency records: no acting account
+            in_area = self._elsewhere(oid, event)
+            if in_area is None:
+                return  # key claims, the token index, idempotency records: no acting account
         actor = getattr(event, "actor", None)
         if in_area and isinstance(actor, dict) and self.in_period(event):
             self.actions[(str(actor.get("account_id") or ""), str(actor.get("username") or ""),
                           str(actor.get("role") or ""), str(actor.get("unit") or ""),
                           type(event).__qualname__)] += 1
+
+    def _elsewhere(self, oid: UUID, event: Any) -> bool | None:
+        """Every other aggregate whose events name who acted (accidents, incidents, housing, 冬春 filings,
+        reference figures …): its area is the most precise code its first event gives."""
+        if oid not in self.area_of:
+            for name in AREA_ATTRIBUTES:
+                code = getattr(event, name, None)
+                if isinstance(code, str) and code.isdigit():
+                    self.area_of[oid] = code
+                    break
+        if not isinstance(getattr(event, "actor", None), dict):
+            return None
+        return self.within(self.area_of.get(oid))
 
     # --- disasters -----------------------------------------------------------------------------
 

@@ -104,11 +104,11 @@ class DisasterService:
         """重报 after 驳回: a returned 核报 is refiled as a 核报, anything else with a 续报's event — shown as what it
         refiles (a refiled 初报 is listed as a 初报, with `refiles`)."""
         actors.require_writer(actor)
-        kind = self._load(disaster_id_).report(number)["kind"]
-        final = kind is ReportKind.FINAL
+        current = self._load(disaster_id_)
+        final = current.report(number)["kind"] is ReportKind.FINAL
         return self._file(
             actor, disaster_id_, report, ReportKind.FINAL if final else ReportKind.FOLLOW_UP,
-            expected_version, idempotency, refiles=number,
+            expected_version, idempotency, refiles=number, current=current,
         )
 
     def accept(
@@ -293,9 +293,10 @@ class DisasterService:
     def _file(
         self, actor: Actor, disaster_id_: UUID, report: FiguresReport, kind: ReportKind,
         expected_version: int | None, idempotency: IdempotencyKey | None, refiles: int | None,
+        current: Disaster | None = None,
     ) -> CommandResult:
         actors.require_writer(actor)
-        current = self._load(disaster_id_)
+        current = current if current is not None else self._load(disaster_id_)
         actors.require_reader(actor, current.county)
         problems = Problems()
         as_of = self.inputs.past_time(report.as_of, "as_of", problems)
@@ -314,14 +315,17 @@ class DisasterService:
                                  phoned_at=phoned_at, actor=actor.as_dict(), policy=self._policy(),
                                  refiles=refiles)
 
-        return self._update(disaster_id_, decide, expected_version, idempotency, status=201)
+        return self._update(disaster_id_, decide, expected_version, idempotency, status=201, loaded=current)
 
     def _update(
         self, disaster_id_: UUID, decide: Any, expected_version: int | None,
-        idempotency: IdempotencyKey | None, status: int = 200,
+        idempotency: IdempotencyKey | None, status: int = 200, loaded: Disaster | None = None,
     ) -> CommandResult:
+        """Load (or take the process the request already loaded), decide, save; a lost race reloads."""
+        first = [loaded] if loaded is not None else []
+
         def attempt() -> tuple[Disaster, list[Any], int]:
-            d = self._load(disaster_id_)
+            d = first.pop() if first else self._load(disaster_id_)
             check_version(d, expected_version)
             decide(d)
             return d, [], status
