@@ -9,6 +9,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from api import errors, times
+from api.area_refresh import AreaRefresh
 from api.availability import StorageGuard, Unreachable503
 from api.graphql.schema import graphql_router
 from api.limits import BodyLimits, RequestLimits
@@ -89,6 +90,7 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
             guard.guard_pool(view.projection.view.datastore)
         app.state.storage_guard = guard
         app.add_middleware(Unreachable503, guard=guard)
+    app.add_middleware(AreaRefresh, runtime=runtime)  # `areas import` takes effect without a restart
     errors.install(app)
     for module in (disasters, relief, relief_files, housing, audit, accountability, reference, accidents, incidents,
                    targets):

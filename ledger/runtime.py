@@ -10,6 +10,8 @@ tests hold: `runtime.app` is the one `Ledger` application (`ledger.store`),
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from datetime import datetime
 
 from ledger.accidents.rules import AccidentRules
@@ -24,7 +26,7 @@ from ledger.housing.service import HousingService
 from ledger.incidents.plans import ResponsePlans
 from ledger.incidents.service import IncidentService
 from ledger.personal.keys import PersonalDataKey
-from ledger.reference.areas import AreaTable
+from ledger.reference.areas import AreaTable, imported_editions
 from ledger.reference.hazards import HazardCatalogue
 from ledger.reference.indicators import IndicatorSet
 from ledger.relief.rules import ReliefRules
@@ -42,6 +44,10 @@ class LedgerRuntime:
     def __init__(self, config: LedgerConfig, areas: AreaTable | None = None) -> None:
         self.config = config
         self.app = Ledger(env=dict(config.persistence))
+        self._own_areas = areas is None  # loaded from the data directory: kept up with `areas import`
+        self._areas_seen = imported_editions(config.data_dir) if self._own_areas else ()
+        self._areas_checked = time.monotonic()
+        self._areas_lock = threading.Lock()
         self.areas = areas if areas is not None else AreaTable.load(config.data_dir)
         self.hazards = HazardCatalogue.load(config.hazards_file)
         self.indicators = IndicatorSet.load(config.indicators_file)
@@ -62,6 +68,25 @@ class LedgerRuntime:
         self.accidents = AccidentService(self)
         self.incidents = IncidentService(self)
         self.targets = TargetService(self)
+
+    areas_refresh_seconds = 2.0
+
+    def areas_check_due(self) -> bool:
+        return self._own_areas and time.monotonic() - self._areas_checked >= self.areas_refresh_seconds
+
+    def refresh_areas(self) -> bool:
+        """Reload the area table when `relief-ledger areas import` stored an edition since it was loaded (looked
+        at most every `areas_refresh_seconds`), so a running server uses it without a restart. True if reloaded."""
+        if not self.areas_check_due():
+            return False
+        with self._areas_lock:
+            self._areas_checked = time.monotonic()
+            seen = imported_editions(self.config.data_dir)
+            if seen == self._areas_seen:
+                return False
+            self.areas = AreaTable.load(self.config.data_dir)
+            self._areas_seen = seen
+            return True
 
     def now(self) -> datetime:
         return self.config.clock()

@@ -125,7 +125,7 @@ def export_roster(
                     _record_bulk_view(runtime, actor, programme, period, code.prefix, purpose)
                 count = _files().write_roster(
                     view.iter_rows(programme, period, code.prefix), out,
-                    reveal=runtime.pii.decrypt if reveal else None, progress=advance,
+                    reveal=runtime.pii.decrypt if reveal else None, progress=advance, areas=runtime.areas,
                     subtitle=f"填报单位：{name}（{code.prefix}）    救助项目：{PROGRAMME_NAMES[Programme(programme)]}"
                              f"    期间：{period}")
         except DomainError as exc:

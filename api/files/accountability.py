@@ -72,6 +72,7 @@ SUMMARY = {
     "housing_above_standard": "重建补助超标准 housing subsidies above the standard table, with the reason",
     "housing_reconciliation": "倒损住房核对 housing files against the reported 住房 figures",
     "actions_per_account": "账号操作 actions per account",
+    "account_rights": "账号权限 who held which role and scope in the period (and from when)",
     "accident_clocks": "事故迟报 / 未报 accidents' late and missing reports",
     "accident_regradings": "事故等级调整 accident regradings",
     "accident_findings": "迟报漏报谎报瞒报认定 findings on accident reports",

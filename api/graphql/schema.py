@@ -18,6 +18,7 @@ from strawberry.tools import merge_types
 
 from api.deps import authenticate
 from api.graphql.accidents import AccidentsQuery
+from api.graphql.accounts import AccountsQuery
 from api.graphql.audit import AuditQuery
 from api.graphql.common import Context
 from api.graphql.disasters import DisastersQuery
@@ -48,7 +49,7 @@ _EXTENSIONS: list[Any] = [
 
 #: Every concept's queries, merged into the one root type (register new concepts here).
 QUERIES = (DisastersQuery, ReliefQuery, ReliefChecksQuery, HousingQuery, AuditQuery, ProjectionsQuery, AccidentsQuery,
-           IncidentsQuery, TargetsQuery)
+           IncidentsQuery, TargetsQuery, AccountsQuery)
 
 schema = strawberry.Schema(
     query=merge_types("Query", QUERIES),

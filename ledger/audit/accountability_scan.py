@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 from ledger.accounts.aggregate import Account
 from ledger.audit.accountability_sections import (
     ACCESS_NAMES,
+    ACCOUNT_STATUS_NAMES,
     ACTION_NAMES,
     COMEBACK_NAMES,
     CORRECTABLE,
     CORRECTABLE_NAMES,
     JUMP_KIND_NAMES,
+    RIGHTS_CHANGE_NAMES,
     SECTION_KEYS,
     SECTIONS,
     STATUS_NAMES,
@@ -100,6 +102,7 @@ class AccountabilityScan:
         self.cases: dict[UUID, dict[str, str]] = {}  # case → village, county, programme, period
         self.payments: dict[tuple[UUID, str], dict[str, Any]] = {}  # (case, payment id) → amount, batch
         self.account_scope: dict[UUID, str] = {}
+        self.rights: dict[UUID, list[dict[str, Any]]] = {}  # account → its rights, change by change
         self.area_of: dict[UUID, str] = {}  # accidents, incidents, housing, filings … → their area
         self.actions: Counter[tuple[str, str, str, str, str]] = Counter()
         self.rows: dict[str, list[dict[str, Any]]] = {key: [] for key in SECTION_KEYS}
@@ -128,6 +131,7 @@ class AccountabilityScan:
             if isinstance(event, Account.Registered):
                 self.account_scope[oid] = event.scope
             in_area = self.within(self.account_scope.get(oid))
+            self._rights(oid, event)
         else:
             in_area = self._elsewhere(oid, event)
             if in_area is None:
@@ -288,6 +292,44 @@ class AccountabilityScan:
         rows = [{k: r[k] for k in order} for r in rows]
         rows.sort(key=lambda r: (r["disaster_date"], r["disaster_id"], r["due_at"] or "", r["rule"]))
         self.rows["late_and_missing"] = rows
+
+    def _rights(self, oid: UUID, event: Any) -> None:
+        changes = self.rights.setdefault(oid, [])
+        if isinstance(event, Account.Registered):
+            now = {"username": event.username, "role": event.role, "scope": event.scope, "status": "active"}
+        elif isinstance(event, Account.AccessChanged) and changes:
+            now = {**changes[-1], "role": event.role, "scope": event.scope}
+            self.account_scope[oid] = event.scope
+        elif isinstance(event, (Account.Suspended, Account.Restored, Account.Revoked)) and changes:
+            now = {**changes[-1], "status": {Account.Suspended: "suspended", Account.Restored: "active",
+                                            Account.Revoked: "revoked"}[type(event)]}
+        else:
+            return
+        actor = getattr(event, "actor", None) or {}
+        changes.append({**{k: now[k] for k in ("username", "role", "scope", "status")}, "at": event.timestamp,
+                        "change": type(event).__name__, "reason": scrub(getattr(event, "reason", None)),
+                        "changed_by": actor.get("username")})
+
+    def rights_rows(self) -> None:
+        """账号权限: for each account whose scope lay within the area, the rights in force at the period's start
+        and every change in the period, each with the moment it took effect and until when it held."""
+        rows = []
+        for oid, changes in self.rights.items():
+            if not any(self.within(c["scope"]) for c in changes):
+                continue
+            for i, c in enumerate(changes):
+                until = changes[i + 1]["at"] if i + 1 < len(changes) else None
+                if c["at"] >= self.end or (until is not None and until <= self.start):
+                    continue
+                rows.append({
+                    "username": c["username"], "account_id": str(oid), "role": c["role"], "scope": c["scope"],
+                    "status": c["status"], "status_name": ACCOUNT_STATUS_NAMES[c["status"]],
+                    "valid_from": iso(c["at"]), "valid_until": iso(until), "change": c["change"],
+                    "change_name": RIGHTS_CHANGE_NAMES[c["change"]], "reason": c["reason"],
+                    "changed_by": c["changed_by"],
+                })
+        rows.sort(key=lambda r: (r["username"], r["valid_from"]))
+        self.rows["account_rights"] = rows
 
     def action_rows(self) -> None:
         self.rows["actions_per_account"] = [

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+ACCOUNT_STATUS_NAMES = {"active": "正常", "suspended": "暂停", "revoked": "停用"}
+
+
+RIGHTS_CHANGE_NAMES = {"Registered": "开户", "AccessChanged": "角色或管辖范围变更", "Suspended": "暂停",
+                       "Restored": "恢复", "Revoked": "停用"}
+
+
 REPORT_KIND_NAMES = {"initial": "初报", "follow_up": "续报", "final": "核报"}
 
 
@@ -181,6 +188,11 @@ SECTIONS: tuple[Section, ...] = (
     Section("actions_per_account", "账号操作", (
         ("actor", "账号"), ("account_id", "账号 ID"), ("actor_role", "角色"), ("actor_unit", "单位"),
         ("event_type", "操作类型"), ("event_name", "操作名称"), ("count", "次数"),
+    )),
+    Section("account_rights", "账号权限", (
+        ("username", "账号"), ("account_id", "账号 ID"), ("role", "角色"), ("scope", "管辖范围"),
+        ("status", "状态"), ("status_name", "状态名称"), ("valid_from", "起始时间"), ("valid_until", "截止时间"),
+        ("change", "变更"), ("change_name", "变更名称"), ("reason", "理由"), ("changed_by", "操作人"),
     )),
 )
 

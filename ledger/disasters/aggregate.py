@@ -1,15 +1,12 @@
 """The Disaster aggregate: one 灾害过程 in one county.
 
-A process is opened by its 初报 and then grows by 续报 until the county's
-核报 closes it. Every report carries, for the townships it names, their
-totals to date; townships it does not name keep their figures, and
-indicators a report leaves out keep their value. For each township the
-figures that count are those of the reports naming it that were not
-returned (驳回). The upper level reviews each report (accept / return),
-corrects the date, type or text (勘误), changes the response level, or
-retracts the whole process (核销). Nothing is edited: each of those is an
-event carrying the acting account, its unit and, where it describes the
-world, when it happened.
+A process is opened by its 初报 and then grows by 续报 until the county's 核报 closes it. Every report
+carries, for the townships it names, their totals to date; townships it does not name keep their figures,
+and indicators a report leaves out keep their value. For each township the figures that count are those of
+the reports naming it that were not returned (驳回). The upper level reviews each report (accept / return),
+corrects the date, type or text (勘误), changes the response level, or retracts the whole process (核销).
+Nothing is edited: each of those is an event carrying the acting account, its unit and, where it describes
+the world, when it happened. A refiled 初报 is listed as a 初报 again.
 """
 
 from __future__ import annotations
@@ -32,6 +29,7 @@ from ledger.disasters.reports import (
     check_report,
     find_report,
     new_report,
+    refiled_kind,
     require_text,
     require_unreviewed,
     stage_of,
@@ -390,10 +388,8 @@ class Disaster(Aggregate):
         phoned_at: datetime | None,
         actor: dict[str, Any],
     ) -> None:
-        if refiles is not None and kind is ReportKind.FOLLOW_UP and self.report(refiles)["kind"] is ReportKind.INITIAL:
-            kind = ReportKind.INITIAL  # a refiled 初报 is a 初报 again (recorded with the 续报's event and `refiles`)
-        self.reports.append(new_report(len(self.reports) + 1, kind, figures, as_of, explanation, jumps, refiles,
-                                       phoned_at, actor))
+        self.reports.append(new_report(len(self.reports) + 1, refiled_kind(self.reports, kind, refiles), figures,
+                                       as_of, explanation, jumps, refiles, phoned_at, actor))
         self._restage()
 
     def _restage(self) -> None:

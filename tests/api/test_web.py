@@ -259,3 +259,35 @@ def test_the_queue_answers_an_inline_accept_with_its_row_and_a_plain_form_with_t
     plain = web.post(f"/review/{filed[1]}/1/return", data={"csrf_token": csrf, "idempotency_key": "k-3",
                                                            "reason": "数据待核实"}, follow_redirects=False)
     assert plain.status_code == 303 and plain.headers["location"].startswith("/review")
+
+
+def test_an_admin_suspends_restores_and_imports_accounts_on_the_page(web: TestClient, runtime: LedgerRuntime) -> None:
+    runtime.accounts.register(OPERATOR, "js-admin2", "admin", "32")
+    runtime.accounts.passwords.set_password(OPERATOR, "js-admin2", PASSWORD)
+    sign_in(web, "xs-county")
+    county_session = web.cookies.get("rl_session")
+
+    sign_in(web, "js-admin2")
+    page = web.get("/admin/accounts")
+    assert "暂停或恢复账号" in page.text and "批量导入账号" in page.text
+    suspended = web.post("/admin/accounts/status", data={"csrf_token": token(page.text), "username": "xs-county",
+                                                         "action": "suspend", "reason": "离岗"}, follow_redirects=False)
+    assert suspended.status_code == 303
+    assert runtime.accounts.sessions.resolve(county_session) is None
+    assert runtime.accounts.get("xs-county").status == "suspended"
+    restored = web.post("/admin/accounts/status", data={"csrf_token": token(page.text), "username": "xs-county",
+                                                        "action": "restore", "reason": "返岗"}, follow_redirects=False)
+    assert restored.status_code == 303 and runtime.accounts.get("xs-county").status == "active"
+
+    bad = "用户名,角色,管辖范围\nxs-new,乡镇,320921101\nxs-bad,乡镇,320921\n".encode()
+    refused = web.post("/admin/accounts/import", data={"csrf_token": token(page.text)},
+                       files={"file": ("accounts.csv", bad, "text/csv")})
+    assert refused.status_code == 422 and "row 3.管辖范围" in refused.text
+    assert not runtime.accounts.exists("xs-new")
+    good = "用户名,角色,管辖范围\nxs-new,乡镇,320921101\n\nxs-county,county,320921\n".encode()
+    done = web.post("/admin/accounts/import", data={"csrf_token": token(page.text)},
+                    files={"file": ("accounts.csv", good, "text/csv")})
+    assert done.status_code == 200, done.text
+    assert re.search(r"<td>2</td><td>xs-new</td><td>新建</td>", done.text)
+    assert re.search(r"<td>4</td><td>xs-county</td><td>未改变</td>", done.text)
+    assert runtime.accounts.get("xs-new").scope == "320921101"

@@ -291,7 +291,7 @@ def test_each_section_has_exactly_the_scenario_rows_of_the_area(runtime):
     assert meta["rules_versions"]["deadlines"] == "deadlines-default-2026.1"
     assert meta["counts"] == {
         "late_and_missing": 1, "corrections": 1, "retractions": 1, "returns": 1, "jumps": 1, "above_standard": 1,
-        "returned_or_reversed": 2, "access_log": 2, "actions_per_account": 23,
+        "returned_or_reversed": 2, "access_log": 2, "actions_per_account": 23, "account_rights": 0,
         # sections from read models come with `sealed_report` (sources), not this scan: empty here
         "accident_clocks": 0, "accident_regradings": 0, "accident_findings": 0, "accident_late_supplements": 0,
         "backdated_postings": 0, "household_matches": 0, "relief_late_steps": 0, "season_deadlines": 0,

@@ -16,7 +16,7 @@ import pytest
 
 from ledger.disasters.inputs import Correction, ResponseChange
 from ledger.disasters.keys import disaster_id
-from ledger.disasters.reports import ReportClosed, Stage
+from ledger.disasters.reports import ReportClosed, ReportKind, Stage
 from ledger.runtime import LedgerRuntime
 from ledger.store.actors import Actor
 from ledger.store.errors import Conflict, InvalidInput, NotFound, NotPermitted, VersionMismatch
@@ -338,7 +338,7 @@ def test_only_a_returned_report_is_refiled(rt, staff):
     disaster = rt.disasters.get(staff.township, process.id)
     assert disaster.report(2)["refiles"] == 1
     assert disaster.township_figures() == {XIANGSHUI: figures(affected_population=900)}
-    assert disaster.stage is Stage.FOLLOW_UP
+    assert disaster.stage is Stage.INITIAL and disaster.report(2)["kind"] is ReportKind.INITIAL  # a 初报 again
 
 
 # --- bad input ------------------------------------------------------------------------------------
