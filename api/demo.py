@@ -107,7 +107,7 @@ def _flood(runtime: LedgerRuntime, actors: dict) -> None:
         figures={
             "320921100": {"affected_population": 1240, "relocated_total": 260,
                           "relocated_centralized_total": 150, "relocated_dispersed_total": 110,
-                          "collapsed_dwelling_rooms": 6, "collapsed_dwelling_households": 3,
+                          "collapsed_rooms": 8, "collapsed_dwelling_rooms": 6, "collapsed_dwelling_households": 3,
                           "crop_affected_ha": "420.00", "crop_damaged_ha": "150.00", "crop_lost_ha": "20.00",
                           "direct_loss_10k_yuan": "380.00"},
             "320921101": {"affected_population": 530, "crop_affected_ha": "96.30",

@@ -34,6 +34,8 @@ CODE_ZH: dict[str, str] = {
     "explanation_required": "须附书面说明", "duplicate_in_file": "文件中重复", "bad_credit_code": "统一社会信用代码有误",
     "empty_file": "文件没有数据行", "unreadable_file": "无法读取该文件", "missing_column": "缺少必需的列",
     "reason_required": "须填写理由",
+    "parent_missing": "填写其中项时须同时填写其总数（上级指标）", "subtype_required": "县级须填写亚灾种",
+    "subtype_differs": "与已填写的亚灾种不同，修改须勘误",
 }
 
 #: Chinese for pydantic's validation error types (request bodies, query and path parameters).

@@ -64,6 +64,18 @@ class FiguresReportIn(StrictModel):
     as_of: datetime = Field(description="the moment the figures describe (统计截止时间)")
     explanation: str | None = Field(default=None, max_length=2000, description="书面说明, required for large jumps and any decrease")
     phoned_at: datetime | None = None
+    subtype: str | None = Field(
+        default=None, max_length=40,
+        description="亚灾种 code: required when the county (or a level above) files for a process that has none yet",
+    )
+
+
+class AcceptIn(StrictModel):
+    """审核通过; the county accepting a township's report of a process without a 亚灾种 gives it here."""
+
+    model_config = _example({"subtype": "river_flood"})
+
+    subtype: str | None = Field(default=None, max_length=40, description="亚灾种 code (GET /v1/hazards)")
 
 
 class ReasonIn(StrictModel):

@@ -53,6 +53,8 @@ CODE_MESSAGES = {
     "posting_too_short": "公示期不少于规定天数",
     "above_approved": "超过核定未发金额",
     "bad_id_number": "身份证号码有误",
+    "parent_missing": "填写其中项时须同时填写其总数（上级指标）",
+    "subtype_required": "县级须填写亚灾种",
 }
 
 

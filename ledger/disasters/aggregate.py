@@ -45,6 +45,8 @@ from ledger.reference.indicators import (
 )
 from ledger.store.errors import FieldProblem, InvalidInput
 
+SUBTYPE_GIVEN = "县级填报亚灾种 / the county gives the sub-type (亚灾种)"
+
 
 class Disaster(Aggregate):
     """灾害过程."""
@@ -288,6 +290,15 @@ class Disaster(Aggregate):
             self.subtype = subtype
         if text is not None:
             self.text = text
+
+    def give_subtype(self, subtype: str, actor: dict[str, Any]) -> None:
+        """The county gives the 亚灾种 a township's filing left out (自然灾害情况统计调查制度: the county
+        fills the 亚灾种). Recorded as a 勘误 of the 亚灾种 with who and why, so every reader follows it."""
+        self._require_open()
+        if subtype == self.subtype:
+            return
+        self._corrected(disaster_date=None, hazard=None, subtype=subtype, text=None,
+                        reason=SUBTYPE_GIVEN, actor=actor)
 
     def declare_stable(self, stabilised_at: datetime, actor: dict[str, Any]) -> None:
         """灾情稳定: starts the 核报 clock."""

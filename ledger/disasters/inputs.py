@@ -46,6 +46,8 @@ class FiguresReport:
     as_of: datetime
     explanation: str | None = None
     phoned_at: datetime | None = None
+    subtype: str | None = None
+    """亚灾种, when the county files for a process a township opened without one."""
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ class DisasterService:
         county = self.inputs.county(report.county, problems)
         hazard = report.hazard
         self.rt.hazards.require(hazard, report.subtype)
+        self._require_subtype(actor, hazard, report.subtype, problems)
         occurred_at = self.inputs.past_time(report.occurred_at, "occurred_at", problems)
         phoned_at = self.inputs.phoned_at(report.phoned_at, occurred_at, problems)
         self.inputs.text(report.text, problems)
@@ -113,11 +114,16 @@ class DisasterService:
     def accept(
         self, actor: Actor, disaster_id_: UUID, number: int,
         expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
+        subtype: str | None = None,
     ) -> CommandResult:
+        """审核通过; the county accepting a township's report gives the 亚灾种 if the process has none."""
         actors.require_writer(actor)
+        if subtype is not None:
+            self.rt.hazards.require(self._load(disaster_id_).hazard, subtype)
 
         def decide(d: Disaster) -> None:
             permissions.require_reviewer_of(actor, d.county, d.report(number)["filed_by"]["role"])
+            self._give_subtype(actor, d, subtype)
             d.accept(number, actor.as_dict())
 
         return self._update(disaster_id_, decide, expected_version, idempotency)
@@ -300,9 +306,12 @@ class DisasterService:
         as_of = self.inputs.past_time(report.as_of, "as_of", problems)
         phoned_at = self.inputs.phoned_at(report.phoned_at, as_of, problems)
         figures = self.inputs.figures(current.county, report.figures, problems)
+        if report.subtype is not None:
+            self.rt.hazards.require(current.hazard, report.subtype)
         problems.raise_if_any("报告有误", "the report is invalid")
 
         def decide(d: Disaster) -> None:
+            self._give_subtype(actor, d, report.subtype)
             if kind is ReportKind.FINAL:
                 permissions.require_county_filer(actor, d.county)
                 d.file_final(figures=figures, as_of=as_of, explanation=report.explanation,
@@ -336,6 +345,26 @@ class DisasterService:
             raise NotFound(f"灾害过程 {disaster_id_} 不存在", f"disaster process {disaster_id_} not found")
         return found
 
+    def _require_subtype(self, actor: Actor, hazard: str, subtype: str | None, problems: Problems) -> None:
+        """自然灾害情况统计调查制度: the county fills the 亚灾种 where the 一级灾种 has them; a township's
+        filing may leave it out (the county gives it when it first acts on the process)."""
+        known = self.rt.hazards.hazards.get(hazard)
+        if actor.role is not Role.TOWNSHIP and subtype is None and known is not None and known.subtypes:
+            problems.add("subtype", "subtype_required",
+                         f"the county gives the sub-type (亚灾种) of {hazard}: one of {', '.join(known.subtypes)}")
+
+    def _give_subtype(self, actor: Actor, d: Disaster, subtype: str | None) -> None:
+        """The first county action on a process without a 亚灾种 gives it (in the same save); changing
+        one already given is a 勘误."""
+        problems = Problems()
+        if subtype is not None and d.subtype is not None and subtype != d.subtype:
+            problems.add("subtype", "subtype_differs",
+                         f"the process's sub-type is {d.subtype}; changing it is a correction (勘误)")
+        elif subtype is not None and d.subtype is None:
+            d.give_subtype(subtype, actor.as_dict())
+        self._require_subtype(actor, d.hazard, d.subtype, problems)
+        problems.raise_if_any("须填写亚灾种", "the sub-type (亚灾种) is required", SubtypeRequired)
+
     def _refuse_taken_key(self, county: str, disaster_date: date, hazard: str) -> None:
         key_id = disaster_id(county, disaster_date, hazard)
         try:
@@ -359,6 +388,10 @@ def visible_to(actor: Actor, by_township: dict[str, Any]) -> dict[str, Any]:
     if actor.role is Role.TOWNSHIP:
         return {t: v for t, v in by_township.items() if actor.covers(t)}
     return by_township
+
+
+class SubtypeRequired(InvalidInput):
+    code = "subtype_required"
 
 
 def _duplicate(existing: UUID) -> Conflict:

@@ -11,11 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ledger.reference.hazards import HazardCatalogue
+
 COUNTY = "320921"  # 响水县
 XIANGSHUI = "320921100"  # 响水镇 (the township account's own township)
 CHENJIAGANG = "320921101"  # 陈家港镇
 XIAOJIAN = "320921102"  # 小尖镇
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+SUBTYPES = {h.code: next(iter(h.subtypes), None) for h in HazardCatalogue.load().hazards.values()}
 
 
 def ago(**delta: float) -> str:
@@ -37,6 +40,9 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
 
 def open_disaster(client, as_role, *, role: str = "township", hazard: str = "flood",
                   figures: dict[str, Any] | None = None, occurred_at: str | None = None, **extra: Any) -> dict:
+    extra.setdefault("subtype", SUBTYPES.get(hazard))  # the county fills the 亚灾种; subtype=None leaves it out
+    if extra["subtype"] is None:
+        del extra["subtype"]
     body = {"county": COUNTY, "hazard": hazard, "occurred_at": occurred_at or ago(days=3),
             "figures": figures or {XIANGSHUI: {"affected_population": 120, "crop_affected_ha": "850.50"}}, **extra}
     response = client.post("/v1/disasters", json=body, headers=as_role(role))
@@ -297,7 +303,7 @@ def test_correction_of_the_hazard_keeps_the_id_and_claims_the_corrected_key(clie
     before = runtime.position()
     for hazard in ("wind_hail", "flood"):  # the corrected key, and the original one
         duplicate = client.post("/v1/disasters", headers=as_role("county"), json={
-            "county": COUNTY, "hazard": hazard, "occurred_at": occurred_at,
+            "county": COUNTY, "hazard": hazard, "subtype": SUBTYPES[hazard], "occurred_at": occurred_at,
             "figures": {CHENJIAGANG: {"affected_population": 5}}})
         error = assert_error(duplicate, 409, "duplicate_process")
         assert error["details"]["existing_id"] == disaster_id
@@ -331,7 +337,7 @@ def test_correction_of_the_date_claims_the_new_date_and_never_takes_another_proc
     assert state(client, as_role, disaster_id)["disaster_date"] == free_date
     before = runtime.position()
     late = client.post("/v1/disasters", headers=as_role("county"), json={
-        "county": COUNTY, "hazard": "flood", "occurred_at": free_occurred_at,
+        "county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": free_occurred_at,
         "figures": {CHENJIAGANG: {"affected_population": 5}}})
     assert assert_error(late, 409, "duplicate_process")["details"]["existing_id"] == disaster_id
     assert runtime.position() == before
@@ -461,14 +467,14 @@ def test_retraction_refuses_every_later_command_but_reads_still_work(client, as_
 
     # The process's key stays taken.
     again = client.post("/v1/disasters", headers=as_role("county"), json={
-        "county": COUNTY, "hazard": "flood", "occurred_at": occurred_at,
+        "county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": occurred_at,
         "figures": {XIANGSHUI: {"affected_population": 1}}})
     assert assert_error(again, 409, "duplicate_process")["details"]["existing_id"] == disaster_id
 
 
 def test_figures_come_back_as_exact_decimal_strings_never_floats(client, as_role):
     opened = client.post("/v1/disasters", headers=as_role("county"), json={
-        "county": COUNTY, "hazard": "flood", "occurred_at": ago(days=3),
+        "county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": ago(days=3),
         "figures": {
             XIANGSHUI: {"affected_population": 1200, "crop_affected_ha": "850.50", "direct_loss_10k_yuan": "0.10"},
             CHENJIAGANG: {"crop_affected_ha": 0.2, "direct_loss_10k_yuan": "12345678901.99"},
@@ -546,3 +552,75 @@ def test_township_account_does_not_see_other_townships_figures_through_report_ju
     own = state(client, as_role, disaster_id, role="township")
     assert own["totals"] == {"affected_population": "120"}
     assert all(j["township"] == XIANGSHUI for r in own["reports"] for j in r["jumps"]), own["reports"]
+
+
+# --- 亚灾种 and 其中 (issue 15, points 3 and 5) ---------------------------------------------------
+
+
+def test_a_county_initial_report_without_the_subtype_is_refused_naming_it(client, as_role, runtime):
+    before = runtime.position()
+    response = client.post("/v1/disasters", json={
+        "county": COUNTY, "hazard": "flood", "occurred_at": ago(days=2),
+        "figures": {XIANGSHUI: {"affected_population": 10}}}, headers=as_role("county"))
+    error = assert_error(response, 422, "invalid")
+    assert [(f["field"], f["code"]) for f in error["fields"]] == [("subtype", "subtype_required")]
+    assert "river_flood" in error["fields"][0]["message"] and "亚灾种" in error["fields"][0]["message"]
+    assert runtime.position() == before
+
+
+def test_a_township_may_leave_the_subtype_out_and_the_county_gives_it_when_it_first_acts(client, as_role):
+    opened = open_disaster(client, as_role, subtype=None)
+    assert state(client, as_role, opened["id"])["subtype"] is None
+    follow_up = {"as_of": ago(days=1), "figures": {XIANGSHUI: {"affected_population": 130}}}
+    refused = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups", follow_up)
+    assert [f["field"] for f in assert_error(refused, 422, "subtype_required")["fields"]] == ["subtype"]
+    accept_bare = client.post(f"/v1/disasters/{opened['id']}/reports/1/accept", headers=as_role("county"))
+    assert_error(accept_bare, 422, "subtype_required")
+    unknown = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/reports/1/accept", {"subtype": "hail"})
+    assert [f["code"] for f in assert_error(unknown, 422, "invalid")["fields"]] == ["unknown_subtype"]
+
+    accepted = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/reports/1/accept",
+                    {"subtype": "mountain_flood"})
+    assert accepted.status_code == 200, accepted.text
+    after = state(client, as_role, opened["id"])
+    assert after["subtype"] == "mountain_flood" and after["reports"][0]["review"] == "accepted"
+    given = [e for e in history(client, as_role, opened["id"]) if e["type"] == "Corrected"]
+    assert given[-1]["actor"]["role"] == "county" and given[-1]["payload"]["subtype"] == "mountain_flood"
+    # …after which the county files without repeating it, and a different one is a 勘误, not a filing
+    assert post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups", follow_up).status_code == 201
+    other = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups",
+                 {**follow_up, "as_of": ago(hours=20), "subtype": "river_flood"})
+    assert [f["code"] for f in assert_error(other, 422, "subtype_required")["fields"]] == ["subtype_differs"]
+
+
+def test_a_county_follow_up_can_give_the_missing_subtype_with_its_figures(client, as_role):
+    opened = open_disaster(client, as_role, subtype=None)
+    filed = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups",
+                 {"as_of": ago(days=1), "figures": {XIANGSHUI: {"affected_population": 130}},
+                  "subtype": "urban_waterlogging"})
+    assert filed.status_code == 201, filed.text
+    assert state(client, as_role, opened["id"])["subtype"] == "urban_waterlogging"
+
+
+def test_a_part_needs_its_total_given_now_or_before_and_households_never_exceed_rooms(client, as_role, runtime):
+    # 其中倒塌住房间数 9 and no 倒塌房屋间数: the county total would read 0 < 9
+    opened = open_disaster(client, as_role, figures={XIANGSHUI: {"affected_population": 50, "collapsed_rooms": 12}})
+    before = runtime.position()
+    alone = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups",
+                 {"as_of": ago(days=2), "figures": {CHENJIAGANG: {"collapsed_dwelling_rooms": 9}}})
+    error = assert_error(alone, 422, "inconsistent_figures")
+    assert [(f["field"], f["code"]) for f in error["fields"]] == [
+        (f"figures.{CHENJIAGANG}.collapsed_dwelling_rooms", "parent_missing")]
+    assert "collapsed_rooms" in error["fields"][0]["message"]
+    # 倒塌住房户数 5 with 倒塌房屋间数 3 (given before) is refused too
+    too_many = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups",
+                    {"as_of": ago(days=2), "figures": {XIANGSHUI: {"collapsed_rooms": 3,
+                                                                   "collapsed_dwelling_households": 5}}})
+    assert [(f["field"], f["code"]) for f in assert_error(too_many, 422, "inconsistent_figures")["fields"]] == [
+        (f"figures.{XIANGSHUI}.collapsed_dwelling_households", "exceeds")]
+    assert runtime.position() == before
+    # the total given before is enough for a later part
+    later = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups",
+                 {"as_of": ago(days=2), "figures": {XIANGSHUI: {"collapsed_dwelling_rooms": 9}}})
+    assert later.status_code == 201, later.text
+    assert state(client, as_role, opened["id"])["totals"]["collapsed_rooms"] == "12"

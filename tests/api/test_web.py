@@ -101,7 +101,7 @@ def test_cookie_calls_to_the_api_need_the_csrf_header_and_bearer_calls_do_not(
 def test_a_form_without_its_csrf_token_changes_nothing(web: TestClient, runtime: LedgerRuntime) -> None:
     sign_in(web, "xs-township")
     before = runtime.position()
-    answer = web.post("/reports/new", data={"hazard": "flood", "occurred_at": "2025-07-01T06:30",
+    answer = web.post("/reports/new", data={"hazard": "flood", "subtype": "river_flood", "occurred_at": "2025-07-01T06:30",
                                             "f_affected_population": "10"})
     assert answer.status_code == 401 and "表单已过期" in answer.text
     assert runtime.position() == before
@@ -112,7 +112,7 @@ def test_an_initial_report_from_the_form_is_filed_once_and_read_back_from_the_bo
 ) -> None:
     sign_in(web, "xs-township")
     form = web.get("/reports/new?hazard=flood").text
-    data = {"csrf_token": token(form), "idempotency_key": token(form, "idempotency_key"), "hazard": "flood",
+    data = {"csrf_token": token(form), "idempotency_key": token(form, "idempotency_key"), "hazard": "flood", "subtype": "river_flood",
             "township": "320921100", "occurred_at": "2025-07-01T06:30", "f_affected_population": "120",
             "f_crop_affected_ha": "10.50", "text": "河水漫堤"}
 
@@ -133,7 +133,7 @@ def test_invalid_figures_come_back_beside_their_fields_in_chinese(web: TestClien
     sign_in(web, "xs-township")
     form = web.get("/reports/new").text
     answer = web.post("/reports/new", data={
-        "csrf_token": token(form), "idempotency_key": token(form, "idempotency_key"), "hazard": "flood",
+        "csrf_token": token(form), "idempotency_key": token(form, "idempotency_key"), "hazard": "flood", "subtype": "river_flood",
         "occurred_at": "2025-07-01T06:30", "f_affected_population": "12人", "f_deaths": "-1",
         "f_crop_affected_ha": "1.234", "f_crop_damaged_ha": "5"})
 
@@ -150,7 +150,7 @@ def test_an_auditor_reads_but_every_write_is_refused_by_the_use_case(web: TestCl
     sign_in(web, "yc-auditor")
     home = web.get("/audit")
     assert home.status_code == 200 and 'method="post"' not in home.text.split("<main")[1]
-    answer = web.post("/reports/new", data={"csrf_token": token(home.text), "hazard": "flood",
+    answer = web.post("/reports/new", data={"csrf_token": token(home.text), "hazard": "flood", "subtype": "river_flood",
                                             "occurred_at": "2025-07-01T06:30", "f_affected_population": "1"})
     assert answer.status_code == 403
 

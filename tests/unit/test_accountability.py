@@ -124,7 +124,7 @@ def scenario(rt: LedgerRuntime) -> Scenario:
     ds = rt.disasters
 
     late = ds.file_initial(county, InitialReport(
-        county=COUNTY, hazard="flood", occurred_at=now - timedelta(hours=5),
+        county=COUNTY, hazard="flood", subtype="river_flood", occurred_at=now - timedelta(hours=5),
         figures={"320921100": {"affected_population": 100}}, text="暴雨致农田受淹")).id
     ds.file_follow_up(county, late, FiguresReport(
         figures={"320921100": {"affected_population": 1000}}, as_of=now - timedelta(hours=1),
@@ -138,7 +138,7 @@ def scenario(rt: LedgerRuntime) -> Scenario:
     ds.retract(county, corrected, "经核查系重复报送")
 
     other = ds.file_initial(other_county, InitialReport(
-        county=OTHER, hazard="flood", occurred_at=now - timedelta(hours=5),
+        county=OTHER, hazard="flood", subtype="river_flood", occurred_at=now - timedelta(hours=5),
         figures={"500107001": {"affected_population": 50}})).id
     ds.file_follow_up(other_county, other, FiguresReport(
         figures={"500107001": {"affected_population": 500}}, as_of=now - timedelta(hours=1), explanation="激增"))

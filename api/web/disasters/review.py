@@ -84,8 +84,11 @@ async def accept(request: Request, disaster_id: UUID, number: int) -> Response:
     viewer, values = await form_of(request)
     runtime = request.app.state.runtime
     try:
+        subtype = optional(values, "subtype")
         result = await run_in_threadpool(runtime.disasters.accept, viewer.actor, disaster_id, number, None,
-                                         idempotency(request, viewer, values, {"number": number}))
+                                         idempotency(request, viewer, values, {"number": number,
+                                                                               "subtype": subtype}),
+                                         subtype=subtype)
     except DomainError as exc:
         return await _render_review(request, viewer, disaster_id, number, status_of(exc), form_error=exc.zh)
     return redirect("/review", after=result.position, done="accepted")
