@@ -52,8 +52,8 @@ class Disaster(Aggregate):
     """灾害过程."""
 
     @classmethod
-    def create_id(cls, county: str, disaster_date: date, hazard: str, **_: Any) -> UUID:
-        return disaster_id(county, disaster_date, hazard)
+    def create_id(cls, county: str, disaster_date: date, hazard: str, process_number: int = 1, **_: Any) -> UUID:
+        return disaster_id(county, disaster_date, hazard, process_number)
 
     # --- 初报 ------------------------------------------------------------------
 
@@ -73,12 +73,15 @@ class Disaster(Aggregate):
         actor: dict[str, Any],
         policy: ReportPolicy,
         area_edition: str,
+        process_number: int = 1,
     ) -> Disaster:
+        """初报 of the `process_number`-th process of its key (the first keeps the key's own id)."""
         check_consistency(policy.indicators, figures)
         return cls(
             county=county, disaster_date=disaster_date, hazard=hazard, subtype=subtype, occurred_at=occurred_at,
             figures={t: figures_to_json(f) for t, f in figures.items()}, text=text, explanation=explanation,
             phoned_at=phoned_at, actor=actor, rules_version=policy.rules_version, area_edition=area_edition,
+            process_number=process_number,
         )
 
     @event("InitialReportFiled")
@@ -96,6 +99,7 @@ class Disaster(Aggregate):
         actor: dict[str, Any],
         rules_version: str,
         area_edition: str,
+        process_number: int = 1,
     ) -> None:
         self.county = county
         self.disaster_date = disaster_date
@@ -353,7 +357,8 @@ class Disaster(Aggregate):
         }
 
     def retract(self, reason: str, actor: dict[str, Any]) -> None:
-        """核销: the process no longer counts anywhere; its key stays taken."""
+        """核销: the process no longer counts anywhere; its key is free for a new process (the service
+        releases it in the same save)."""
         self._require_open()
         require_text(reason, "reason")
         self._retracted(reason=reason, actor=actor)

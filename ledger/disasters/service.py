@@ -24,7 +24,7 @@ from ledger.disasters.inputs import (
     ReportInputs,
     ResponseChange,
 )
-from ledger.disasters.keys import KeyClaim, disaster_id
+from ledger.disasters.keys import KeyState, key_state
 from ledger.disasters.reports import ReportKind, ReportPolicy
 from ledger.disasters.responses import ResponseAction
 from ledger.housing.claims import register_id
@@ -71,14 +71,19 @@ class DisasterService:
         disaster_date = occurred_at.astimezone(CHINA).date()
 
         def attempt() -> tuple[Disaster, list[Any], int]:
-            self._refuse_taken_key(county, disaster_date, hazard)
+            key = self._key(county, disaster_date, hazard)
+            if key.live is not None:
+                raise _duplicate(key.live)
+            _, number = key.next_id()
             disaster = Disaster.open(
                 county=county, disaster_date=disaster_date, hazard=hazard, subtype=report.subtype,
                 occurred_at=occurred_at, figures=figures, text=report.text, explanation=report.explanation,
                 phoned_at=phoned_at, actor=actor.as_dict(), policy=self._policy(),
-                area_edition=self.rt.areas.edition,
+                area_edition=self.rt.areas.edition, process_number=number,
             )
-            return disaster, [], 201
+            record = key.held()
+            record.claim(disaster.id, number)
+            return disaster, [record], 201
 
         return run(self.app, attempt, idempotency)
 
@@ -184,23 +189,27 @@ class DisasterService:
                 # deadlines and the date never disagree.
                 local = d.occurred_at.astimezone(CHINA)
                 moved = datetime.combine(disaster_date, local.timetz())
+            old_key = (d.county, d.disaster_date, d.hazard)
             d.correct(
                 disaster_date=disaster_date, occurred_at=moved,
                 hazard=correction.hazard, subtype=correction.subtype,
                 text=correction.text, reason=correction.reason, actor=actor.as_dict(),
             )
             others: list[Any] = []
-            new_id = disaster_id(d.county, d.disaster_date, d.hazard)
-            if new_id != d.id:
-                try:
-                    holder: Any = self.app.repository.get(new_id)
-                except AggregateNotFoundError:
-                    others.append(KeyClaim(county=d.county, disaster_date=d.disaster_date, hazard=d.hazard,
-                                           disaster_id=d.id))
-                else:
-                    owner = holder.disaster_id if isinstance(holder, KeyClaim) else holder.id
-                    if owner != d.id:
-                        raise _duplicate(owner)
+            if (d.county, d.disaster_date, d.hazard) != old_key:
+                # The process moves to the corrected key (refused if a live process holds it) and frees
+                # its old key for a new process — both in this save.
+                new = self._key(d.county, d.disaster_date, d.hazard)
+                if new.live is not None and new.live != d.id:
+                    raise _duplicate(new.live)
+                old = self._key(*old_key)
+                if old.live == d.id:
+                    released = old.held()
+                    released.release(d.id, "勘误 / corrected")
+                    others.append(released)
+                claimed = new.held()
+                claimed.claim(d.id, None)
+                others.append(claimed)
             return d, others, 200
 
         return run(self.app, attempt, idempotency)
@@ -269,12 +278,17 @@ class DisasterService:
             check_version(d, expected_version)
             permissions.require_upper_level(actor, d.county)
             d.retract(reason, actor.as_dict())
-            try:  # housing cases of the process must be closed first (saved together: no race)
-                housing: Any = self.app.repository.get(register_id(disaster_id_))
-            except AggregateNotFoundError:
-                return d, [], 200
-            housing.retract()
-            return d, [housing], 200
+            others: list[Any] = []
+            key = self._key(d.county, d.disaster_date, d.hazard)
+            if key.live == d.id:  # the key is free again: a new 初报 opens the next process of it
+                released = key.held()
+                released.release(d.id, "核销 / retracted")
+                others.append(released)
+            housing = self._get(register_id(disaster_id_))
+            if housing is not None:  # housing cases of the process must be closed first (saved together: no race)
+                housing.retract()
+                others.append(housing)
+            return d, others, 200
 
         return run(self.app, attempt, idempotency)
 
@@ -365,13 +379,14 @@ class DisasterService:
         self._require_subtype(actor, d.hazard, d.subtype, problems)
         problems.raise_if_any("须填写亚灾种", "the sub-type (亚灾种) is required", SubtypeRequired)
 
-    def _refuse_taken_key(self, county: str, disaster_date: date, hazard: str) -> None:
-        key_id = disaster_id(county, disaster_date, hazard)
+    def _get(self, aggregate_id: UUID) -> Any | None:
         try:
-            holder: Any = self.app.repository.get(key_id)
+            return self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
-            return
-        raise _duplicate(holder.disaster_id if isinstance(holder, KeyClaim) else holder.id)
+            return None
+
+    def _key(self, county: str, disaster_date: date, hazard: str) -> KeyState:
+        return key_state(self._get, county, disaster_date, hazard)
 
     def _policy(self) -> ReportPolicy:
         rules = self.rt.rules
@@ -396,6 +411,7 @@ class SubtypeRequired(InvalidInput):
 
 def _duplicate(existing: UUID) -> Conflict:
     return Conflict(
-        "该灾害过程已有初报，请报送续报", "this disaster process already has an initial report; file a follow-up",
+        f"该灾害过程已有初报（{existing}），请对其报送续报",
+        f"a live disaster process already holds this county, date and type ({existing}); file a follow-up to it",
         details={"existing_id": str(existing)}, code="duplicate_process",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import ZoneInfo
 
 from ledger.reference.hazards import HazardCatalogue
@@ -301,13 +302,19 @@ def test_correction_of_the_hazard_keeps_the_id_and_claims_the_corrected_key(clie
     assert last["occurred_at"] is None
 
     before = runtime.position()
-    for hazard in ("wind_hail", "flood"):  # the corrected key, and the original one
-        duplicate = client.post("/v1/disasters", headers=as_role("county"), json={
-            "county": COUNTY, "hazard": hazard, "subtype": SUBTYPES[hazard], "occurred_at": occurred_at,
-            "figures": {CHENJIAGANG: {"affected_population": 5}}})
-        error = assert_error(duplicate, 409, "duplicate_process")
-        assert error["details"]["existing_id"] == disaster_id
+    duplicate = client.post("/v1/disasters", headers=as_role("county"), json={  # the corrected key is held
+        "county": COUNTY, "hazard": "wind_hail", "subtype": "hail", "occurred_at": occurred_at,
+        "figures": {CHENJIAGANG: {"affected_population": 5}}})
+    error = assert_error(duplicate, 409, "duplicate_process")
+    assert error["details"]["existing_id"] == disaster_id and disaster_id in error["message"]
     assert runtime.position() == before
+    # The original key is free again: a flood 初报 of that day opens the key's second process.
+    flood = client.post("/v1/disasters", headers=as_role("county"), json={
+        "county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": occurred_at,
+        "figures": {CHENJIAGANG: {"affected_population": 5}}})
+    assert flood.status_code == 201, flood.text
+    day = datetime.fromisoformat(occurred_at).astimezone(SHANGHAI).date().isoformat()
+    assert flood.json()["id"] == str(uuid5(NAMESPACE_URL, f"/disasters/{COUNTY}/{day}/flood/2"))
 
 
 def test_correction_of_the_date_claims_the_new_date_and_never_takes_another_process_key(client, as_role, runtime):
@@ -465,11 +472,12 @@ def test_retraction_refuses_every_later_command_but_reads_still_work(client, as_
     assert [e["type"] for e in events] == ["InitialReportFiled", "Retracted"]
     assert events[1]["payload"]["reason"] == "误报，核销"
 
-    # The process's key stays taken.
+    # The retracted process no longer holds its key: a new 初报 opens the key's second process.
     again = client.post("/v1/disasters", headers=as_role("county"), json={
         "county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": occurred_at,
         "figures": {XIANGSHUI: {"affected_population": 1}}})
-    assert assert_error(again, 409, "duplicate_process")["details"]["existing_id"] == disaster_id
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] != disaster_id
 
 
 def test_figures_come_back_as_exact_decimal_strings_never_floats(client, as_role):
@@ -624,3 +632,66 @@ def test_a_part_needs_its_total_given_now_or_before_and_households_never_exceed_
                  {"as_of": ago(days=2), "figures": {XIANGSHUI: {"collapsed_dwelling_rooms": 9}}})
     assert later.status_code == 201, later.text
     assert state(client, as_role, opened["id"])["totals"]["collapsed_rooms"] == "12"
+
+
+# --- retracted and corrected keys (issue 15, point 4) ------------------------------------------------
+
+
+def _initial(client, as_role, occurred_at: str, role: str = "county", value: int = 5):
+    return client.post("/v1/disasters", headers=as_role(role), json={
+        "county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": occurred_at,
+        "figures": {XIANGSHUI: {"affected_population": value}}})
+
+
+def test_after_a_retraction_the_key_opens_its_next_process_with_a_deterministic_id(client, as_role, runtime):
+    occurred_at = ago(days=4)
+    day = datetime.fromisoformat(occurred_at).astimezone(SHANGHAI).date().isoformat()
+    first = _initial(client, as_role, occurred_at)
+    assert first.status_code == 201, first.text
+    # The first process of a key keeps the id it always had.
+    assert first.json()["id"] == str(uuid5(NAMESPACE_URL, f"/disasters/{COUNTY}/{day}/flood"))
+    assert post(client, as_role, "county", f"/v1/disasters/{first.json()['id']}/retraction",
+                {"reason": "误报"}).status_code == 200
+
+    second = _initial(client, as_role, occurred_at, role="township")
+    assert second.status_code == 201, second.text
+    second_id = second.json()["id"]
+    assert second_id == str(uuid5(NAMESPACE_URL, f"/disasters/{COUNTY}/{day}/flood/2"))
+    # A live duplicate is answered with the live process (not the retracted one), and a 续报 to it works.
+    before = runtime.position()
+    duplicate = _initial(client, as_role, occurred_at)
+    error = assert_error(duplicate, 409, "duplicate_process")
+    assert error["details"]["existing_id"] == second_id
+    assert runtime.position() == before
+    follow_up = post(client, as_role, "township", f"/v1/disasters/{second_id}/follow-ups",
+                     {"as_of": ago(days=1), "figures": {XIANGSHUI: {"affected_population": 6}}})
+    assert follow_up.status_code == 201, follow_up.text
+
+    assert post(client, as_role, "county", f"/v1/disasters/{second_id}/retraction",
+                {"reason": "重复"}).status_code == 200
+    third = _initial(client, as_role, occurred_at)
+    assert third.json()["id"] == str(uuid5(NAMESPACE_URL, f"/disasters/{COUNTY}/{day}/flood/3"))
+    assert state(client, as_role, third.json()["id"])["stage"] == "initial"
+    assert state(client, as_role, first.json()["id"])["stage"] == "retracted"
+
+
+def test_a_date_correction_frees_the_old_key_and_the_new_key_names_the_live_process(client, as_role, runtime):
+    moved_from = ago(days=5)
+    moved_to = ago(days=8)
+    moved = _initial(client, as_role, moved_from).json()["id"]
+    new_date = datetime.fromisoformat(moved_to).astimezone(SHANGHAI).date().isoformat()
+    corrected = post(client, as_role, "county", f"/v1/disasters/{moved}/corrections",
+                     {"reason": "日期误报", "disaster_date": new_date})
+    assert corrected.status_code == 200, corrected.text
+
+    on_new = _initial(client, as_role, moved_to)
+    assert assert_error(on_new, 409, "duplicate_process")["details"]["existing_id"] == moved
+    on_old = _initial(client, as_role, moved_from)
+    assert on_old.status_code == 201, on_old.text
+    # The old key's first id is the moved process itself, so the new process is the key's second.
+    old_day = datetime.fromisoformat(moved_from).astimezone(SHANGHAI).date().isoformat()
+    assert on_old.json()["id"] == str(uuid5(NAMESPACE_URL, f"/disasters/{COUNTY}/{old_day}/flood/2"))
+    # …and the moved process cannot be corrected back onto a key a live process holds.
+    back = post(client, as_role, "county", f"/v1/disasters/{moved}/corrections",
+                {"reason": "日期误报", "disaster_date": old_day})
+    assert assert_error(back, 409, "duplicate_process")["details"]["existing_id"] == on_old.json()["id"]
