@@ -22,6 +22,7 @@ from api.rest import (
     reference,
     relief,
     relief_files,
+    upward,
 )
 from api.settings import Settings
 from api.throttle import AuthThrottle
@@ -91,6 +92,7 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
     errors.install(app)
     for module in (disasters, relief, relief_files, housing, audit, accountability, reference, accidents, incidents):
         app.include_router(module.router)
+    app.include_router(upward.router)
     app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development",
                                       ide_page=graphiql_page), prefix="/graphql", include_in_schema=False)
     app.state.projections = host

@@ -19,6 +19,7 @@ from ledger.audit.replay import AuditService
 from ledger.disasters.deadlines import DeadlineRules
 from ledger.disasters.rules import Rules
 from ledger.disasters.service import DisasterService
+from ledger.disasters.upward import UpwardReportService
 from ledger.housing.rules import HousingRules
 from ledger.housing.service import HousingService
 from ledger.incidents.plans import ResponsePlans
@@ -60,6 +61,7 @@ class LedgerRuntime:
         self.accidents = AccidentService(self)
         self.incidents = IncidentService(self)
         self.targets = TargetService(self)
+        self.upward_reports = UpwardReportService(self)
 
     def now(self) -> datetime:
         return self.config.clock()

@@ -204,7 +204,7 @@ def assert_scenario_sections(sections: dict[str, list[dict[str, Any]]], s: Scena
     assert (flag["county"], flag["county_name"], flag["hazard"], flag["level"], flag["unit"]) == (
         COUNTY, "响水县", "flood", "county", "320921000000")
     assert flag["rule_name"] == "县级初报 (2 小时内)" and flag["status_name"] == "迟报"
-    assert flag["report_number"] == 1 and flag["rules_version"] == "deadlines-default-2026.1"
+    assert flag["report_number"] == 1 and flag["rules_version"] == "deadlines-default-2026.2"
     assert 3 * 3600 <= flag["delay_seconds"] < 3 * 3600 + 300
     due = datetime.fromisoformat(flag["due_at"])
     assert abs(due - (s.started - timedelta(hours=3))) < timedelta(seconds=2)
@@ -288,7 +288,7 @@ def test_each_section_has_exactly_the_scenario_rows_of_the_area(runtime):
     assert_scenario_sections(report.sections, s)
     meta = report.metadata()
     assert meta["period"] == {"from": str(s.today - timedelta(days=2)), "to": str(s.today)}
-    assert meta["rules_versions"]["deadlines"] == "deadlines-default-2026.1"
+    assert meta["rules_versions"]["deadlines"] == "deadlines-default-2026.2"
     assert meta["counts"] == {
         "late_and_missing": 1, "corrections": 1, "retractions": 1, "returns": 1, "jumps": 1, "above_standard": 1,
         "returned_or_reversed": 2, "access_log": 2, "actions_per_account": 23,

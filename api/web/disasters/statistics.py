@@ -140,9 +140,10 @@ async def deadlines_page(request: Request, month: str = "", status: str = "") ->
     board = view(request, "board")
     rows = await run_in_threadpool(board.find, BoardFilter(area=area, date_from=start.isoformat(),
                                                            date_to=end.isoformat()), None, 5000)
+    upward = await run_in_threadpool(view(request, "upward").for_processes, [r["disaster_id"] for r in rows])
     flags = []
     for row in rows:
-        for flag in evaluate(json.loads(row["state"]), runtime.deadlines, now):
+        for flag in evaluate(json.loads(row["state"]), runtime.deadlines, now, upward):
             flags.append({"flag": flag, "row": row, "rule": RULE_NAMES.get(flag.rule, flag.rule),
                           "unit": _unit_name(runtime, flag.unit)})
     order = {"missing": 0, "late": 1, "pending": 2, "on_time": 3}
