@@ -115,6 +115,7 @@ def _flood(runtime: LedgerRuntime, actors: dict) -> None:
         },
         as_of=start + timedelta(hours=20),
         explanation="夜间降雨持续，沿河两个村组新增转移安置 140 人，已逐户核实",
+        attachments=tuple(_photos(runtime)),  # a response was launched: ≥ 3 photos by the 核报
     ))
     d.accept(actors["demo-city"], first.id, 2)
     d.file_final(actors["demo-county"], first.id, FiguresReport(
@@ -123,6 +124,15 @@ def _flood(runtime: LedgerRuntime, actors: dict) -> None:
         as_of=start + timedelta(days=6),
     ))
     d.accept(actors["demo-city"], first.id, 3)
+
+
+def _photos(runtime: LedgerRuntime) -> list[dict[str, str]]:
+    """Three small scene photos for the demo flood (stored in the blob store like any upload)."""
+    out = []
+    for i, place in enumerate(("灌河堤段", "沿河村组", "集中安置点"), start=1):
+        stored = runtime.blobs.put(b"\x89PNG\r\n\x1a\n" + f"demo photo {i}: {place}".encode(), "image/png")
+        out.append({"sha256": stored.ref, "type": stored.type, "name": f"现场照片{i}-{place}.png", "kind": "photo"})
+    return out
 
 
 def _hail(runtime: LedgerRuntime, actors: dict) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from pathlib import Path
 
 from ledger.accidents.rules import AccidentRules
 from ledger.accidents.service import AccidentService
@@ -31,6 +32,7 @@ from ledger.reference.indicators import IndicatorSet
 from ledger.relief.rules import ReliefRules
 from ledger.relief.service import ReliefService
 from ledger.store.application import Ledger
+from ledger.store.blobs import BlobStore
 from ledger.store.config import LedgerConfig
 from ledger.targets.plans import TargetPlans
 from ledger.targets.service import TargetService
@@ -62,6 +64,8 @@ class LedgerRuntime:
         self.incidents = IncidentService(self)
         self.targets = TargetService(self)
         self.upward_reports = UpwardReportService(self)
+        self.blobs = BlobStore(config.blob_dir or (config.data_dir or Path("var")) / "blobs", self.pii.key,
+                               config.max_attachment_bytes)
 
     def now(self) -> datetime:
         return self.config.clock()

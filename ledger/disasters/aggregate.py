@@ -74,6 +74,7 @@ class Disaster(Aggregate):
         policy: ReportPolicy,
         area_edition: str,
         process_number: int = 1,
+        attachments: list[dict[str, str]] | None = None,
     ) -> Disaster:
         """初报 of the `process_number`-th process of its key (the first keeps the key's own id)."""
         check_consistency(policy.indicators, figures)
@@ -81,7 +82,7 @@ class Disaster(Aggregate):
             county=county, disaster_date=disaster_date, hazard=hazard, subtype=subtype, occurred_at=occurred_at,
             figures={t: figures_to_json(f) for t, f in figures.items()}, text=text, explanation=explanation,
             phoned_at=phoned_at, actor=actor, rules_version=policy.rules_version, area_edition=area_edition,
-            process_number=process_number,
+            process_number=process_number, attachments=attachments or None,
         )
 
     @event("InitialReportFiled")
@@ -100,6 +101,7 @@ class Disaster(Aggregate):
         rules_version: str,
         area_edition: str,
         process_number: int = 1,
+        attachments: list[dict[str, str]] | None = None,
     ) -> None:
         self.county = county
         self.disaster_date = disaster_date
@@ -126,6 +128,7 @@ class Disaster(Aggregate):
         actor: dict[str, Any],
         policy: ReportPolicy,
         refiles: int | None = None,
+        attachments: list[dict[str, str]] | None = None,
     ) -> int:
         """续报: returns the new report's number."""
         self._require_open()
@@ -144,6 +147,7 @@ class Disaster(Aggregate):
             phoned_at=phoned_at,
             actor=actor,
             rules_version=policy.rules_version,
+            attachments=attachments or None,
         )
         return len(self.reports)
 
@@ -159,6 +163,7 @@ class Disaster(Aggregate):
         phoned_at: datetime | None,
         actor: dict[str, Any],
         rules_version: str,
+        attachments: list[dict[str, str]] | None = None,
     ) -> None:
         self._add_report(ReportKind.FOLLOW_UP, figures, as_of, explanation, jumps, refiles, phoned_at, actor)
 
@@ -171,6 +176,7 @@ class Disaster(Aggregate):
         actor: dict[str, Any],
         policy: ReportPolicy,
         refiles: int | None = None,
+        attachments: list[dict[str, str]] | None = None,
     ) -> int:
         """核报: after it, figures change only by the upper level returning it."""
         self._require_open()
@@ -186,6 +192,7 @@ class Disaster(Aggregate):
             refiles=refiles,
             actor=actor,
             rules_version=policy.rules_version,
+            attachments=attachments or None,
         )
         return len(self.reports)
 
@@ -200,6 +207,7 @@ class Disaster(Aggregate):
         refiles: int | None,
         actor: dict[str, Any],
         rules_version: str,
+        attachments: list[dict[str, str]] | None = None,
     ) -> None:
         self._add_report(ReportKind.FINAL, figures, as_of, explanation, jumps, refiles, None, actor)
 

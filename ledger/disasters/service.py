@@ -65,6 +65,7 @@ class DisasterService:
         phoned_at = self.inputs.phoned_at(report.phoned_at, occurred_at, problems)
         self.inputs.text(report.text, problems)
         figures = self.inputs.figures(county, report.figures, problems) if county else {}
+        attachments = self.inputs.attachments(report.attachments, problems)
         problems.raise_if_any("初报有误", "the initial report is invalid")
         assert county is not None
         permissions.require_filer(actor, county, list(figures))
@@ -79,7 +80,7 @@ class DisasterService:
                 county=county, disaster_date=disaster_date, hazard=hazard, subtype=report.subtype,
                 occurred_at=occurred_at, figures=figures, text=report.text, explanation=report.explanation,
                 phoned_at=phoned_at, actor=actor.as_dict(), policy=self._policy(),
-                area_edition=self.rt.areas.edition, process_number=number,
+                area_edition=self.rt.areas.edition, process_number=number, attachments=attachments,
             )
             record = key.held()
             record.claim(disaster.id, number)
@@ -320,6 +321,7 @@ class DisasterService:
         as_of = self.inputs.past_time(report.as_of, "as_of", problems)
         phoned_at = self.inputs.phoned_at(report.phoned_at, as_of, problems)
         figures = self.inputs.figures(current.county, report.figures, problems)
+        attachments = self.inputs.attachments(report.attachments, problems)
         if report.subtype is not None:
             self.rt.hazards.require(current.hazard, report.subtype)
         problems.raise_if_any("报告有误", "the report is invalid")
@@ -328,13 +330,15 @@ class DisasterService:
             self._give_subtype(actor, d, report.subtype)
             if kind is ReportKind.FINAL:
                 permissions.require_county_filer(actor, d.county)
+                self._require_photos(d, attachments)
                 d.file_final(figures=figures, as_of=as_of, explanation=report.explanation,
-                             actor=actor.as_dict(), policy=self._policy(), refiles=refiles)
+                             actor=actor.as_dict(), policy=self._policy(), refiles=refiles,
+                             attachments=attachments)
             else:
                 permissions.require_filer(actor, d.county, list(figures))
                 d.file_follow_up(figures=figures, as_of=as_of, explanation=report.explanation,
                                  phoned_at=phoned_at, actor=actor.as_dict(), policy=self._policy(),
-                                 refiles=refiles)
+                                 refiles=refiles, attachments=attachments)
 
         return self._update(disaster_id_, decide, expected_version, idempotency, status=201)
 
@@ -358,6 +362,24 @@ class DisasterService:
         if not isinstance(found, Disaster):
             raise NotFound(f"灾害过程 {disaster_id_} 不存在", f"disaster process {disaster_id_} not found")
         return found
+
+    def _require_photos(self, d: Disaster, attachments: list[dict[str, str]]) -> None:
+        """When a response level was launched, the process's reports carry at least N photos by the
+        核报 (自然灾害情况统计调查制度: ≥ 3 photos with the 快报 when a response was launched; configurable)."""
+        needed = self.rt.rules.reports.min_photos_with_response
+        if d.response is None or needed <= 0:
+            return
+        earlier = {a["sha256"] for e in self.app.events.get(d.id) for a in (getattr(e, "attachments", None) or [])
+                   if a.get("kind") == "photo"}
+        photos = earlier | {a["sha256"] for a in attachments if a["kind"] == "photo"}
+        if len(photos) < needed:
+            raise InvalidInput(
+                f"已启动应急响应，核报前须附至少 {needed} 张照片（现有 {len(photos)} 张）",
+                f"a response level was launched: the reports need at least {needed} photos by the final report "
+                f"({len(photos)} so far)",
+                fields=[FieldProblem("attachments", "photos_required", f"at least {needed} photos (kind photo)")],
+                code="photos_required",
+            )
 
     def _require_subtype(self, actor: Actor, hazard: str, subtype: str | None, problems: Problems) -> None:
         """自然灾害情况统计调查制度: the county fills the 亚灾种 where the 一级灾种 has them; a township's
