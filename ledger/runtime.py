@@ -17,6 +17,7 @@ from ledger.accidents.rules import AccidentRules
 from ledger.accidents.service import AccidentService
 from ledger.accounts.service import AccountService
 from ledger.audit.replay import AuditService
+from ledger.disasters.casualties import CasualtyService
 from ledger.disasters.deadlines import DeadlineRules
 from ledger.disasters.rules import Rules
 from ledger.disasters.service import DisasterService
@@ -64,6 +65,7 @@ class LedgerRuntime:
         self.incidents = IncidentService(self)
         self.targets = TargetService(self)
         self.upward_reports = UpwardReportService(self)
+        self.casualties = CasualtyService(self)
         self.blobs = BlobStore(config.blob_dir or (config.data_dir or Path("var")) / "blobs", self.pii.key,
                                config.max_attachment_bytes)
 
