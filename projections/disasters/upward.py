@@ -50,6 +50,19 @@ class UpwardQueries(BatchingView):
         return out
 
 
+    def in_area(self, prefix: str, limit: int = 500) -> list[dict[str, Any]]:
+        """Upward reports filed by units within an area (newest first), one entry per report."""
+        rows = self.query("SELECT * FROM {t}_rows WHERE unit LIKE ? ORDER BY recorded_at DESC, report_id",
+                          [prefix + "%"])
+        reports: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            item = reports.setdefault(r["report_id"], {
+                "report_id": r["report_id"], "level": r["level"], "unit": r["unit"], "kind": r["kind"],
+                "day": r["day"], "recorded_at": r["recorded_at"], "disaster_ids": []})
+            item["disaster_ids"].append(r["disaster_id"])
+        return list(reports.values())[:limit]
+
+
 class SQLiteUpwardView(UpwardQueries, SQLiteView):
     projection_name = "upward"
 

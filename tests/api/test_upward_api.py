@@ -116,3 +116,20 @@ def test_the_daily_zero_report_only_follows_a_major_response_and_the_province_re
     province_days = {f["dueAt"][:10]: f["status"] for f in flags[(major["id"], "daily.province")]}
     assert province_days[yesterday.isoformat()] in ("on_time", "late")
     assert "missing" in province_days.values()  # the days it did not report
+
+
+UPWARD = """
+query($area: String!, $p: Int) {
+  upwardReports(area: $area, minPosition: $p) { id level unit kind day recordedAt disasterIds }
+}
+"""
+
+
+def test_graphql_lists_the_upward_reports_of_an_area(api: Api) -> None:
+    opened = api.initial("county", occurred_at=ago(hours=2).isoformat(),
+                         figures={XIANGSHUI: {"affected_population": 40}})
+    filed = upward(api, "city", "daily", [opened["id"]], day=datetime.now(BEIJING).date().isoformat())
+    listed = api.data(UPWARD, {"area": "32", "p": api.last_position}, "province")["upwardReports"]
+    assert [(r["id"], r["level"], r["unit"], r["kind"], r["disasterIds"]) for r in listed] == \
+        [(filed["id"], "city", "320900000000", "daily", [opened["id"]])]
+    assert listed[0]["day"] == datetime.now(BEIJING).date().isoformat()
