@@ -36,6 +36,8 @@ CODE_ZH: dict[str, str] = {
     "reason_required": "须填写理由",
     "parent_missing": "填写其中项时须同时填写其总数（上级指标）", "subtype_required": "县级须填写亚灾种",
     "subtype_differs": "与已填写的亚灾种不同，修改须勘误",
+    "photos_required": "已启动应急响应，核报前须附足够的现场照片", "unknown_attachment": "附件不存在，请先上传",
+    "bad_file_type": "不支持的文件类型", "already_listed": "已在台账中", "county_final_missing": "县级尚未核报",
 }
 
 #: Chinese for pydantic's validation error types (request bodies, query and path parameters).

@@ -186,3 +186,38 @@ def test_an_admin_sets_a_password_on_the_page_and_the_accounts_sessions_end(
     assert answer.status_code == 303
     assert runtime.accounts.sessions.resolve(township_session) is None
     assert sign_in(web, "xs-township", "新密码-管理员设置-01").status_code == 303
+
+
+def test_the_final_report_form_takes_the_scene_photos_a_response_requires(
+    web: TestClient, runtime: LedgerRuntime
+) -> None:
+    from datetime import UTC, datetime, timedelta
+    from uuid import UUID
+
+    from ledger.disasters.inputs import CHINA as BEIJING
+    from ledger.disasters.inputs import InitialReport, ResponseChange
+
+    county = runtime.accounts.get("xs-county").as_actor()
+    start = datetime.now(UTC) - timedelta(days=2)
+    opened = runtime.disasters.file_initial(county, InitialReport(
+        county="320921", hazard="flood", subtype="river_flood", occurred_at=start,
+        figures={"320921100": {"affected_population": 30}}))
+    runtime.disasters.change_response(county, opened.id, ResponseChange(
+        action="start", level=4, plan="响水县自然灾害救助应急预案", plan_version="2021", government_level="county",
+        decided_at=start + timedelta(hours=2), reason="达到四级响应条件"))
+    sign_in(web, "xs-county")
+    page = web.get(f"/reports/{opened.id}?after={runtime.position()}").text
+    assert 'enctype="multipart/form-data"' in page and 'name="photos"' in page
+    data = {"csrf_token": token(page), "idempotency_key": token(page, "idempotency_key"), "township": "320921100",
+            "as_of": (datetime.now(UTC) - timedelta(hours=1)).astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M"),
+            "f_affected_population": "30"}
+    before = runtime.position()
+    refused = web.post(f"/reports/{opened.id}/final", data=data, follow_redirects=False)
+    assert refused.status_code == 422 and "至少 3 张现场照片" in refused.text
+    assert runtime.position() == before
+    photos = [("photos", (f"现场{i}.png", b"\x89PNG\r\n\x1a\n" + bytes([i]), "image/png")) for i in range(3)]
+    filed = web.post(f"/reports/{opened.id}/final", data=data, files=photos, follow_redirects=False)
+    assert filed.status_code == 303, filed.text
+    final = list(runtime.app.events.get(UUID(str(opened.id))))[-1]
+    assert [a["name"] for a in final.attachments] == ["现场0.png", "现场1.png", "现场2.png"]
+    assert all(runtime.blobs.check(a["sha256"]) == "ok" for a in final.attachments)
