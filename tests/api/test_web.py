@@ -221,3 +221,36 @@ def test_the_final_report_form_takes_the_scene_photos_a_response_requires(
     final = list(runtime.app.events.get(UUID(str(opened.id))))[-1]
     assert [a["name"] for a in final.attachments] == ["现场0.png", "现场1.png", "现场2.png"]
     assert all(runtime.blobs.check(a["sha256"]) == "ok" for a in final.attachments)
+
+
+def test_the_kuaibao_table_lists_every_indicator_with_the_area_total_and_its_townships(
+    web: TestClient, runtime: LedgerRuntime
+) -> None:
+    import io
+    from datetime import UTC, datetime, timedelta
+
+    from openpyxl import load_workbook
+
+    from ledger.disasters.inputs import CHINA as BEIJING
+    from ledger.disasters.inputs import InitialReport
+
+    county = runtime.accounts.get("xs-county").as_actor()
+    occurred = datetime.now(UTC) - timedelta(hours=5)
+    runtime.disasters.file_initial(county, InitialReport(
+        county="320921", hazard="flood", subtype="river_flood", occurred_at=occurred,
+        figures={"320921100": {"affected_population": 30, "collapsed_rooms": 4, "collapsed_dwelling_rooms": 3},
+                 "320921101": {"affected_population": 12}}))
+    sign_in(web, "xs-county")
+    web.get(f"/reports?after={runtime.position()}")  # the read models have caught up
+    year = occurred.astimezone(BEIJING).year
+    answer = web.get(f"/statistics/kuaibao.xlsx?year={year}")
+    assert answer.status_code == 200 and answer.content[:2] == b"PK"
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert rows[0][0] == "自然灾害损失情况统计快报表" and "未经" in rows[3][0]  # says the layout is unconfirmed
+    header = rows[4]
+    assert header[:4] == ["指标名称", "计量单位", "代码", "合计"] and any("320921100" in (h or "") for h in header)
+    by_name = {r[0]: r for r in rows[5:]}
+    assert len(by_name) == len(runtime.indicators.indicators)
+    assert by_name["受灾人口"][1:4] == ["人", "02", "42"]
+    assert by_name["其中倒塌住房间数"][3] == "3" and by_name["倒塌房屋间数"][3] == "4"

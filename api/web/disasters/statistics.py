@@ -19,6 +19,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from api.files.kuaibao import kuaibao_workbook
 from api.web.auth import Viewer, require_viewer
 from api.web.pages import page_router, view
 from api.web.templating import CHINA, render
@@ -104,6 +105,20 @@ async def statistics_download(request: Request, area: str = "", year: int = 0, m
                                    indicator if indicator in runtime.indicators.indicators else CHART_DEFAULT)
     body = await run_in_threadpool(_workbook, data)
     name = f"statistics-{data['prefix']}-{data['start']}-{data['end']}.xlsx"
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/statistics/kuaibao.xlsx")
+async def kuaibao_download(request: Request, area: str = "", year: int = 0, month: int = 0,
+                           hazard: str = "") -> Response:
+    """The 快报 table of the area and period (layout partly unconfirmed; the file says so)."""
+    viewer = require_viewer(request)
+    runtime = request.app.state.runtime
+    year = year or runtime.now().astimezone(CHINA).year
+    data = await run_in_threadpool(_gather, request, viewer, area, year, month or None, hazard, CHART_DEFAULT)
+    body = await run_in_threadpool(kuaibao_workbook, data)
+    name = f"kuaibao-{data['prefix']}-{data['start']}-{data['end']}.xlsx"
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
