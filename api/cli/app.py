@@ -21,6 +21,7 @@ from api.cli.projections import projections_cli
 from api.cli.reference import areas_cli
 from api.cli.relief import relief_cli
 from api.cli.targets import targets_cli
+from api.cli.upward import upward_cli
 from api.settings import Settings
 
 cli = typer.Typer(help="relief-ledger: an event-sourced ledger of disasters and relief.", no_args_is_help=True)
@@ -33,6 +34,7 @@ cli.add_typer(projections_cli, name="projections")
 cli.command("backup")(backup)
 cli.command("restore")(restore)
 cli.add_typer(targets_cli, name="targets")
+cli.add_typer(upward_cli, name="upward")
 
 
 @cli.command()
