@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger.disasters.keys import disaster_id
 from ledger.disasters.reports import (
+    Attachments,
     ProcessRetracted,
     ReportClosed,
     ReportKind,
@@ -43,15 +44,13 @@ from ledger.reference.indicators import (
 )
 from ledger.store.errors import FieldProblem, InvalidInput
 
-SUBTYPE_GIVEN = "县级填报亚灾种 / the county gives the sub-type (亚灾种)"
-
 
 class Disaster(Aggregate):
     """灾害过程."""
 
     @classmethod
     def create_id(cls, county: str, disaster_date: date, hazard: str, process_number: int = 1, **_: Any) -> UUID:
-        return disaster_id(county, disaster_date, hazard, process_number)
+        return disaster_id(county, disaster_date, hazard, process_number)  # the n-th process of its key
 
     # --- 初报 ------------------------------------------------------------------
 
@@ -69,12 +68,8 @@ class Disaster(Aggregate):
         explanation: str | None,
         phoned_at: datetime | None,
         actor: dict[str, Any],
-        policy: ReportPolicy,
-        area_edition: str,
-        process_number: int = 1,
-        attachments: list[dict[str, str]] | None = None,
+        policy: ReportPolicy, area_edition: str, process_number: int = 1, attachments: Attachments = None,
     ) -> Disaster:
-        """初报 of the `process_number`-th process of its key (the first keeps the key's own id)."""
         check_consistency(policy.indicators, figures)
         return cls(
             county=county, disaster_date=disaster_date, hazard=hazard, subtype=subtype, occurred_at=occurred_at,
@@ -96,10 +91,7 @@ class Disaster(Aggregate):
         explanation: str | None,
         phoned_at: datetime | None,
         actor: dict[str, Any],
-        rules_version: str,
-        area_edition: str,
-        process_number: int = 1,
-        attachments: list[dict[str, str]] | None = None,
+        rules_version: str, area_edition: str, process_number: int = 1, attachments: Attachments = None,
     ) -> None:
         self.county = county
         self.disaster_date = disaster_date
@@ -125,8 +117,7 @@ class Disaster(Aggregate):
         phoned_at: datetime | None,
         actor: dict[str, Any],
         policy: ReportPolicy,
-        refiles: int | None = None,
-        attachments: list[dict[str, str]] | None = None,
+        refiles: int | None = None, attachments: Attachments = None,
     ) -> int:
         """续报: returns the new report's number."""
         self._require_open()
@@ -144,8 +135,7 @@ class Disaster(Aggregate):
             refiles=refiles,
             phoned_at=phoned_at,
             actor=actor,
-            rules_version=policy.rules_version,
-            attachments=attachments or None,
+            rules_version=policy.rules_version, attachments=attachments or None,
         )
         return len(self.reports)
 
@@ -160,8 +150,7 @@ class Disaster(Aggregate):
         refiles: int | None,
         phoned_at: datetime | None,
         actor: dict[str, Any],
-        rules_version: str,
-        attachments: list[dict[str, str]] | None = None,
+        rules_version: str, attachments: Attachments = None,
     ) -> None:
         self._add_report(ReportKind.FOLLOW_UP, figures, as_of, explanation, jumps, refiles, phoned_at, actor)
 
@@ -173,8 +162,7 @@ class Disaster(Aggregate):
         explanation: str | None,
         actor: dict[str, Any],
         policy: ReportPolicy,
-        refiles: int | None = None,
-        attachments: list[dict[str, str]] | None = None,
+        refiles: int | None = None, attachments: Attachments = None,
     ) -> int:
         """核报: after it, figures change only by the upper level returning it."""
         self._require_open()
@@ -189,8 +177,7 @@ class Disaster(Aggregate):
             jumps=[j.as_dict() for j in jumps],
             refiles=refiles,
             actor=actor,
-            rules_version=policy.rules_version,
-            attachments=attachments or None,
+            rules_version=policy.rules_version, attachments=attachments or None,
         )
         return len(self.reports)
 
@@ -204,8 +191,7 @@ class Disaster(Aggregate):
         jumps: list[dict[str, str]],
         refiles: int | None,
         actor: dict[str, Any],
-        rules_version: str,
-        attachments: list[dict[str, str]] | None = None,
+        rules_version: str, attachments: Attachments = None,
     ) -> None:
         self._add_report(ReportKind.FINAL, figures, as_of, explanation, jumps, refiles, None, actor)
 
@@ -301,15 +287,6 @@ class Disaster(Aggregate):
         if text is not None:
             self.text = text
 
-    def give_subtype(self, subtype: str, actor: dict[str, Any]) -> None:
-        """The county gives the 亚灾种 a township's filing left out (自然灾害情况统计调查制度: the county
-        fills the 亚灾种). Recorded as a 勘误 of the 亚灾种 with who and why, so every reader follows it."""
-        self._require_open()
-        if subtype == self.subtype:
-            return
-        self._corrected(disaster_date=None, hazard=None, subtype=subtype, text=None,
-                        reason=SUBTYPE_GIVEN, actor=actor)
-
     def declare_stable(self, stabilised_at: datetime, actor: dict[str, Any]) -> None:
         """灾情稳定: starts the 核报 clock."""
         self._require_open()
@@ -363,8 +340,7 @@ class Disaster(Aggregate):
         }
 
     def retract(self, reason: str, actor: dict[str, Any]) -> None:
-        """核销: the process no longer counts anywhere; its key is free for a new process (the service
-        releases it in the same save)."""
+        """核销: the process no longer counts anywhere; the service frees its key in the same save."""
         self._require_open()
         require_text(reason, "reason")
         self._retracted(reason=reason, actor=actor)

@@ -19,6 +19,9 @@ from typing import Any
 from ledger.reference.indicators import Figures, IndicatorSet, Jump
 from ledger.store.errors import Conflict, FieldProblem, InvalidInput
 
+Attachments = list[dict[str, str]] | None
+"""附件 named by a report: {sha256, type, name, kind} of files in the blob store."""
+
 
 class Stage(StrEnum):
     INITIAL = "initial"  # 初报

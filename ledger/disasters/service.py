@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from ledger.disasters import permissions
+from ledger.disasters import completeness, permissions
 from ledger.disasters.aggregate import Disaster
 from ledger.disasters.inputs import (
     CHINA,
@@ -60,7 +60,7 @@ class DisasterService:
         county = self.inputs.county(report.county, problems)
         hazard = report.hazard
         self.rt.hazards.require(hazard, report.subtype)
-        self._require_subtype(actor, hazard, report.subtype, problems)
+        completeness.require_subtype(self.rt, actor, hazard, report.subtype, problems)
         occurred_at = self.inputs.past_time(report.occurred_at, "occurred_at", problems)
         phoned_at = self.inputs.phoned_at(report.phoned_at, occurred_at, problems)
         self.inputs.text(report.text, problems)
@@ -130,7 +130,7 @@ class DisasterService:
 
         def decide(d: Disaster) -> None:
             permissions.require_reviewer_of(actor, d.county, d.report(number)["filed_by"]["role"])
-            self._give_subtype(actor, d, subtype)
+            completeness.give_subtype(self.rt, actor, d, subtype)
             d.accept(number, actor.as_dict())
 
         return self._update(disaster_id_, decide, expected_version, idempotency)
@@ -329,10 +329,10 @@ class DisasterService:
         problems.raise_if_any("报告有误", "the report is invalid")
 
         def decide(d: Disaster) -> None:
-            self._give_subtype(actor, d, report.subtype)
+            completeness.give_subtype(self.rt, actor, d, report.subtype)
             if kind is ReportKind.FINAL:
                 permissions.require_county_filer(actor, d.county)
-                self._require_photos(d, attachments)
+                completeness.require_photos(self.rt, d, attachments)
                 d.file_final(figures=figures, as_of=as_of, explanation=report.explanation,
                              actor=actor.as_dict(), policy=self._policy(), refiles=refiles,
                              attachments=attachments)
@@ -368,44 +368,6 @@ class DisasterService:
             raise NotFound(f"灾害过程 {disaster_id_} 不存在", f"disaster process {disaster_id_} not found")
         return found
 
-    def _require_photos(self, d: Disaster, attachments: list[dict[str, str]]) -> None:
-        """When a response level was launched, the process's reports carry at least N photos by the
-        核报 (自然灾害情况统计调查制度: ≥ 3 photos with the 快报 when a response was launched; configurable)."""
-        needed = self.rt.rules.reports.min_photos_with_response
-        if d.response is None or needed <= 0:
-            return
-        earlier = {a["sha256"] for e in self.app.events.get(d.id) for a in (getattr(e, "attachments", None) or [])
-                   if a.get("kind") == "photo"}
-        photos = earlier | {a["sha256"] for a in attachments if a["kind"] == "photo"}
-        if len(photos) < needed:
-            raise InvalidInput(
-                f"已启动应急响应，核报前须附至少 {needed} 张照片（现有 {len(photos)} 张）",
-                f"a response level was launched: the reports need at least {needed} photos by the final report "
-                f"({len(photos)} so far)",
-                fields=[FieldProblem("attachments", "photos_required", f"at least {needed} photos (kind photo)")],
-                code="photos_required",
-            )
-
-    def _require_subtype(self, actor: Actor, hazard: str, subtype: str | None, problems: Problems) -> None:
-        """自然灾害情况统计调查制度: the county fills the 亚灾种 where the 一级灾种 has them; a township's
-        filing may leave it out (the county gives it when it first acts on the process)."""
-        known = self.rt.hazards.hazards.get(hazard)
-        if actor.role is not Role.TOWNSHIP and subtype is None and known is not None and known.subtypes:
-            problems.add("subtype", "subtype_required",
-                         f"the county gives the sub-type (亚灾种) of {hazard}: one of {', '.join(known.subtypes)}")
-
-    def _give_subtype(self, actor: Actor, d: Disaster, subtype: str | None) -> None:
-        """The first county action on a process without a 亚灾种 gives it (in the same save); changing
-        one already given is a 勘误."""
-        problems = Problems()
-        if subtype is not None and d.subtype is not None and subtype != d.subtype:
-            problems.add("subtype", "subtype_differs",
-                         f"the process's sub-type is {d.subtype}; changing it is a correction (勘误)")
-        elif subtype is not None and d.subtype is None:
-            d.give_subtype(subtype, actor.as_dict())
-        self._require_subtype(actor, d.hazard, d.subtype, problems)
-        problems.raise_if_any("须填写亚灾种", "the sub-type (亚灾种) is required", SubtypeRequired)
-
     def _get(self, aggregate_id: UUID) -> Any | None:
         try:
             return self.app.repository.get(aggregate_id)
@@ -430,10 +392,6 @@ def visible_to(actor: Actor, by_township: dict[str, Any]) -> dict[str, Any]:
     if actor.role is Role.TOWNSHIP:
         return {t: v for t, v in by_township.items() if actor.covers(t)}
     return by_township
-
-
-class SubtypeRequired(InvalidInput):
-    code = "subtype_required"
 
 
 def _duplicate(existing: UUID) -> Conflict:
