@@ -10,9 +10,9 @@ action is the REST endpoint's use case with the form's idempotency key, refused 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import date, timedelta
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +24,7 @@ from api.errors import status_of
 from api.rest import housing as rest_housing
 from api.rest.housing import housing_out
 from api.web.auth import Viewer, require_viewer
-from api.web.forms import civil_date, fen_from_yuan, optional, posted, text
+from api.web.forms import civil_date, evidence_files, fen_from_yuan, optional, posted, text
 from api.web.messages import field_errors
 from api.web.pages import form_of, idempotency, new_key, page_router, redirect, view, wait_for
 from api.web.templating import CHINA, render
@@ -38,6 +38,9 @@ from ledger.store.errors import DomainError, FieldProblem, InvalidInput, NotPerm
 from projections.disasters.board import BoardFilter
 
 router = page_router()
+
+MAX_ROWS = 2000
+"""Files listed on one page (the figures above the list count every file; the .xlsx lists every file)."""
 
 STEP_NAMES = {"applied": "申请（已评估）", "deliberated": "村评议", "posted": "公示中", "township_reviewed": "乡审通过",
               "approved": "县批", "agreed": "已签协议", "started": "已开工", "completed": "已竣工",
@@ -92,7 +95,9 @@ async def housing_list(request: Request, area: str = "", disaster_id: str = "", 
     where = _area(viewer, area)
     housing = view(request, "housing")
     chosen = disaster_id or None
-    rows = await run_in_threadpool(lambda: list(housing.iter_rows(where, chosen)))
+    rows = await run_in_threadpool(lambda: list(islice(housing.iter_rows(where, chosen), MAX_ROWS + 1)))
+    truncated = len(rows) > MAX_ROWS
+    rows = rows[:MAX_ROWS]
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["step"]] = counts.get(r["step"], 0) + 1
@@ -111,6 +116,7 @@ async def housing_list(request: Request, area: str = "", disaster_id: str = "", 
                   processes=processes, areas=runtime.areas, hazards=runtime.hazards.hazards,
                   may_apply=viewer.actor.role.value in ("township", "county", "relief_officer"),
                   may_reveal=runtime.relief.may_see_full(viewer.actor), export_error=export_error[:200],
+                  truncated=truncated, max_rows=MAX_ROWS,
                   values={}, **CONTEXT)
 
 
@@ -187,15 +193,7 @@ def _uuid(values: dict[str, str], name: str) -> UUID:
 async def _evidence(request: Request, values: dict[str, str]) -> list[Evidence]:
     """Evidence files chosen in the form, referenced by the SHA-256 of their content (type and name kept), and
     any references typed as `sha256:<hex>`."""
-    found = []
-    for item in (await request.form()).getlist("evidence_files"):
-        if isinstance(item, str) or not item.filename:
-            continue
-        digest = hashlib.sha256()
-        while chunk := await item.read(256 * 1024):
-            digest.update(chunk)
-        found.append(Evidence("sha256:" + digest.hexdigest(), item.content_type or "application/octet-stream",
-                              item.filename[:200]))
+    found = [Evidence(e["ref"], e["type"], e["name"]) for e in await evidence_files(request)]
     for ref in text(values, "evidence").replace("，", "、").replace(",", "、").split("、"):
         if ref.strip():
             found.append(Evidence(ref.strip(), "image/jpeg", "评估照片"))
