@@ -36,6 +36,7 @@ from ledger.housing.service import HousingApplication
 from ledger.reference.codes import AreaCode
 from ledger.store.errors import DomainError, FieldProblem, InvalidInput, NotPermitted
 from projections.disasters.board import BoardFilter
+from projections.housing.reconcile import reconciliation_of
 
 router = page_router()
 
@@ -111,7 +112,10 @@ async def housing_list(request: Request, area: str = "", disaster_id: str = "", 
     if chosen:
         overdue = [o for o in overdue if o["disaster_id"] == chosen]
     processes = await _processes(request, where)
-    return render(request, "housing/list.html", rows=shown, counts=counts, area=where, disaster_id=disaster_id,
+    board = view(request, "board")
+    reconciliation = await run_in_threadpool(reconciliation_of, housing, board, where, chosen)
+    return render(request, "housing/list.html", reconciliation=[(did, d.as_dict()) for did, d in reconciliation],
+                  indicators=runtime.indicators.indicators, rows=shown, counts=counts, area=where, disaster_id=disaster_id,
                   step=step, caught_up=caught_up, progress=sorted(progress.items()), overdue=overdue,
                   processes=processes, areas=runtime.areas, hazards=runtime.hazards.hazards,
                   may_apply=viewer.actor.role.value in ("township", "county", "relief_officer"),
