@@ -30,7 +30,7 @@ from api.web.pages import form_of, idempotency, new_key, page_router, redirect, 
 from api.web.templating import CHINA, render
 from ledger.households.evidence import Evidence
 from ledger.households.household import names_visible
-from ledger.housing.case import OTHER_MONEY
+from ledger.housing.case import OTHER_MONEY, Step
 from ledger.housing.rules import DAMAGE, MODES
 from ledger.housing.service import HousingApplication
 from ledger.reference.codes import AreaCode
@@ -277,7 +277,11 @@ async def _render_case(request: Request, viewer: Viewer, case_id: UUID, status_c
               "end": (today + timedelta(days=posting_days - 1)).isoformat(), **context.pop("values", {})}
     shown = housing_out(case, viewer.actor, masked=not revealed)
     role = viewer.actor.role.value
-    due = {t: case.tranche_due(t) for t in range(1, len((case.agreement or {}).get("tranches", [])) + 1)}
+    schedule = (case.agreement or {}).get("tranches", [])
+    at = case.sequence.index(case.step) if case.step in case.sequence else -1
+    due = {n: {"amount": case.tranche_due(n), "at": t["at"],
+               "reached": at >= case.sequence.index(Step(t["at"])) if t["at"] in case.sequence else False}
+           for n, t in enumerate(schedule, start=1)}
     return render(request, "housing/case.html", status_code=status_code, case=shown, history=_history(events,
                   runtime.areas), areas=runtime.areas, values=values, role=role, due=due,
                   may_reveal=runtime.relief.may_see_full(viewer.actor), **CONTEXT, **context)
