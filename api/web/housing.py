@@ -10,9 +10,9 @@ action is the REST endpoint's use case with the form's idempotency key, refused 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import date, timedelta
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
@@ -24,20 +24,24 @@ from api.errors import status_of
 from api.rest import housing as rest_housing
 from api.rest.housing import housing_out
 from api.web.auth import Viewer, require_viewer
-from api.web.forms import civil_date, fen_from_yuan, optional, posted, text
+from api.web.forms import civil_date, evidence_files, fen_from_yuan, optional, posted, text
 from api.web.messages import field_errors
 from api.web.pages import form_of, idempotency, new_key, page_router, redirect, view, wait_for
 from api.web.templating import CHINA, render
 from ledger.households.evidence import Evidence
 from ledger.households.household import names_visible
-from ledger.housing.case import OTHER_MONEY
+from ledger.housing.case import OTHER_MONEY, Step
 from ledger.housing.rules import DAMAGE, MODES
 from ledger.housing.service import HousingApplication
 from ledger.reference.codes import AreaCode
 from ledger.store.errors import DomainError, FieldProblem, InvalidInput, NotPermitted
 from projections.disasters.board import BoardFilter
+from projections.housing.reconcile import reconciliation_of
 
 router = page_router()
+
+MAX_ROWS = 2000
+"""Files listed on one page (the figures above the list count every file; the .xlsx lists every file)."""
 
 STEP_NAMES = {"applied": "申请（已评估）", "deliberated": "村评议", "posted": "公示中", "township_reviewed": "乡审通过",
               "approved": "县批", "agreed": "已签协议", "started": "已开工", "completed": "已竣工",
@@ -92,7 +96,9 @@ async def housing_list(request: Request, area: str = "", disaster_id: str = "", 
     where = _area(viewer, area)
     housing = view(request, "housing")
     chosen = disaster_id or None
-    rows = await run_in_threadpool(lambda: list(housing.iter_rows(where, chosen)))
+    rows = await run_in_threadpool(lambda: list(islice(housing.iter_rows(where, chosen), MAX_ROWS + 1)))
+    truncated = len(rows) > MAX_ROWS
+    rows = rows[:MAX_ROWS]
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["step"]] = counts.get(r["step"], 0) + 1
@@ -106,11 +112,15 @@ async def housing_list(request: Request, area: str = "", disaster_id: str = "", 
     if chosen:
         overdue = [o for o in overdue if o["disaster_id"] == chosen]
     processes = await _processes(request, where)
-    return render(request, "housing/list.html", rows=shown, counts=counts, area=where, disaster_id=disaster_id,
+    board = view(request, "board")
+    reconciliation = await run_in_threadpool(reconciliation_of, housing, board, where, chosen)
+    return render(request, "housing/list.html", reconciliation=[(did, d.as_dict()) for did, d in reconciliation],
+                  indicators=runtime.indicators.indicators, rows=shown, counts=counts, area=where, disaster_id=disaster_id,
                   step=step, caught_up=caught_up, progress=sorted(progress.items()), overdue=overdue,
                   processes=processes, areas=runtime.areas, hazards=runtime.hazards.hazards,
                   may_apply=viewer.actor.role.value in ("township", "county", "relief_officer"),
                   may_reveal=runtime.relief.may_see_full(viewer.actor), export_error=export_error[:200],
+                  truncated=truncated, max_rows=MAX_ROWS,
                   values={}, **CONTEXT)
 
 
@@ -187,15 +197,7 @@ def _uuid(values: dict[str, str], name: str) -> UUID:
 async def _evidence(request: Request, values: dict[str, str]) -> list[Evidence]:
     """Evidence files chosen in the form, referenced by the SHA-256 of their content (type and name kept), and
     any references typed as `sha256:<hex>`."""
-    found = []
-    for item in (await request.form()).getlist("evidence_files"):
-        if isinstance(item, str) or not item.filename:
-            continue
-        digest = hashlib.sha256()
-        while chunk := await item.read(256 * 1024):
-            digest.update(chunk)
-        found.append(Evidence("sha256:" + digest.hexdigest(), item.content_type or "application/octet-stream",
-                              item.filename[:200]))
+    found = [Evidence(e["ref"], e["type"], e["name"]) for e in await evidence_files(request)]
     for ref in text(values, "evidence").replace("，", "、").replace(",", "、").split("、"):
         if ref.strip():
             found.append(Evidence(ref.strip(), "image/jpeg", "评估照片"))
@@ -275,7 +277,11 @@ async def _render_case(request: Request, viewer: Viewer, case_id: UUID, status_c
               "end": (today + timedelta(days=posting_days - 1)).isoformat(), **context.pop("values", {})}
     shown = housing_out(case, viewer.actor, masked=not revealed)
     role = viewer.actor.role.value
-    due = {t: case.tranche_due(t) for t in range(1, len((case.agreement or {}).get("tranches", [])) + 1)}
+    schedule = (case.agreement or {}).get("tranches", [])
+    at = case.sequence.index(case.step) if case.step in case.sequence else -1
+    due = {n: {"amount": case.tranche_due(n), "at": t["at"],
+               "reached": at >= case.sequence.index(Step(t["at"])) if t["at"] in case.sequence else False}
+           for n, t in enumerate(schedule, start=1)}
     return render(request, "housing/case.html", status_code=status_code, case=shown, history=_history(events,
                   runtime.areas), areas=runtime.areas, values=values, role=role, due=due,
                   may_reveal=runtime.relief.may_see_full(viewer.actor), **CONTEXT, **context)

@@ -17,7 +17,6 @@ idempotency key, refused beside its fields the same way.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -32,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from api.errors import status_of
 from api.graphql.targets import tracking
 from api.web.auth import Viewer, require_viewer
-from api.web.forms import beijing_time, optional, posted, text
+from api.web.forms import beijing_time, evidence_files, optional, posted, text
 from api.web.messages import field_errors
 from api.web.pages import form_of, idempotency, new_key, page_router, redirect, view, wait_for
 from api.web.templating import CHINA, local_input, render
@@ -43,6 +42,7 @@ from ledger.accidents.inputs import AccidentReport, FollowUp, InvestigationStep,
 from ledger.accidents.rules import GRADE_NAMES
 from ledger.incidents import state as incident_state
 from ledger.incidents.service import Opening, ResponseDecision
+from ledger.reference.codes import AreaCode
 from ledger.store.actors import REVIEWERS
 from ledger.store.errors import DomainError, FieldProblem, InvalidInput, NotPermitted
 
@@ -86,9 +86,10 @@ def _area(viewer: Viewer, area: str) -> str:
     area = area.strip()
     if not area:
         return scope
-    if not area.isdigit() or len(area) not in (2, 4, 6, 9, 12):
-        raise InvalidInput("地区代码有误", "invalid area code", fields=[FieldProblem("area", "bad_area", "")])
-    prefix = area.rstrip("0") if len(area) == 12 else area
+    try:
+        prefix = AreaCode.parse(area, "area").prefix
+    except InvalidInput:
+        raise InvalidInput("地区代码有误", "invalid area code", fields=[FieldProblem("area", "bad_area", "")]) from None
     if not prefix.startswith(scope):
         if scope.startswith(prefix):
             return scope
@@ -273,7 +274,7 @@ def _accident_action(name: str, act: Callable[[Any, Viewer, UUID, dict[str, str]
             body = {k: v for k, v in values.items() if k not in ("csrf_token", "idempotency_key")}
             key = idempotency(request, viewer, values, body)
             if name == "finding":
-                values = {**values, "_evidence": json.dumps(await _evidence(request))}
+                values = {**values, "_evidence": json.dumps(await evidence_files(request))}
             await run_in_threadpool(act, runtime.accidents, viewer, accident_id, values, key)
         except DomainError as exc:
             return await _render_accident(request, viewer, accident_id, status_of(exc), errors=_errors(exc),
@@ -281,19 +282,6 @@ def _accident_action(name: str, act: Callable[[Any, Viewer, UUID, dict[str, str]
         return redirect(f"/accidents/{accident_id}", done=name)
 
     router.add_api_route(f"/accidents/{{accident_id}}/{name}", endpoint, methods=["POST"])
-
-
-async def _evidence(request: Request) -> list[dict[str, str]]:
-    found = []
-    for item in (await request.form()).getlist("evidence_files"):
-        if isinstance(item, str) or not item.filename:
-            continue
-        digest = hashlib.sha256()
-        while chunk := await item.read(256 * 1024):
-            digest.update(chunk)
-        found.append({"ref": "sha256:" + digest.hexdigest(), "type": item.content_type or "application/octet-stream",
-                      "name": item.filename[:200]})
-    return found
 
 
 def _moment(values: dict[str, str], name: str = "at") -> datetime:

@@ -45,6 +45,7 @@ def test_the_county_sees_its_files_by_step_and_the_progress_figures(driver: Any,
     assert "公示中" in files and "村评议" in files
     progress = driver.find_element(By.ID, "progress").text
     assert "重建" in progress and "维修加固" in progress
+    assert driver.find_element(By.ID, "reconciliation").text  # files against the reported 住房 figures
     shoot(driver, "housing-list-county")
     driver.find_element(By.PARTIAL_LINK_TEXT, "公示中 1").click()
     wait_for(lambda: "step=posted" in driver.current_url, what="the filtered list")

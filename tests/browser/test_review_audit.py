@@ -138,3 +138,18 @@ def test_the_roster_is_revealed_only_with_a_purpose_and_the_export_is_reported(
     assert report.status_code == 200
     text = " ".join(cells(report.content))
     assert "导出个人信息" in text and "与银行核对一卡通账号" in text
+
+
+def test_the_server_records_the_peer_not_a_forwarded_for_header_it_was_not_told_to_trust(
+    driver: Any, web: dict[str, Any]
+) -> None:
+    with httpx.Client(base_url=web["url"]) as client:  # a sign-in that claims to come from elsewhere
+        page = client.get("/signin")
+        presign = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        answer = client.post("/signin", data={"username": "forwarded-probe", "password": "x", "csrf_token": presign,
+                                              "next": ""}, headers={"X-Forwarded-For": "203.0.113.77"})
+        assert answer.status_code == 401
+    sign_in(driver, web, "demo-admin")
+    driver.get(web["url"] + "/admin/accounts")
+    row = next(r.text for r in driver.find_elements(By.CSS_SELECTOR, "main table tr") if "forwarded-probe" in r.text)
+    assert "127.0.0.1" in row and "203.0.113.77" not in row

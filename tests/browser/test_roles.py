@@ -140,8 +140,14 @@ def test_an_auditor_sees_an_earlier_version_and_no_write_control(driver: Any, we
     driver.get(driver.current_url.split("?")[0] + f"/diff?from_version=1&to_version={current}")
     assert driver.find_elements(By.CSS_SELECTOR, "#changes tbody tr")
     shoot(driver, "auditor-diff")
-    for page in ("/audit/seal", "/audit/report", "/audit", "/deadlines"):
+    for page in ("/audit/seal", "/audit/report", "/audit", "/deadlines", "/housing", "/accidents", "/incidents"):
         driver.get(web["url"] + page)
         forms = driver.find_elements(By.CSS_SELECTOR, "main form[method=post]")
         assert forms == [], f"{page} offers a write control to an auditor"
         shoot(driver, "auditor-" + (page.strip("/").replace("/", "-") or "home"))
+    for listing, table in (("/housing", "files"), ("/accidents", "accidents"), ("/incidents", "incidents")):
+        driver.get(web["url"] + listing)
+        driver.find_element(By.CSS_SELECTOR, f"#{table} tbody a").click()  # one file, accident, incident
+        wait_for(lambda: driver.find_elements(By.ID, "history"), what=f"a record from {listing}")
+        forms = driver.find_elements(By.CSS_SELECTOR, "main form[method=post]")
+        assert forms == [], f"{driver.current_url} offers a write control to an auditor"

@@ -5,6 +5,7 @@ its response with a reason and hands over command; who held command at a moment;
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +25,8 @@ def _submit(driver: Any, section: str) -> None:
     assert "已保存" in text_of(driver), text_of(driver)
 
 
-def test_a_regulator_records_an_accident_and_a_supplement_regrades_it(driver: Any, web: dict[str, Any]) -> None:
+def test_a_regulator_records_an_accident_and_a_supplement_regrades_it(driver: Any, web: dict[str, Any],
+                                                                      tmp_path: Path) -> None:
     sign_in(driver, web, "demo-county")
     driver.find_element(By.LINK_TEXT, "事故").click()
     wait_for(lambda: driver.find_elements(By.ID, "accidents"), what="the accident register")
@@ -65,6 +67,17 @@ def test_a_regulator_records_an_accident_and_a_supplement_regrades_it(driver: An
     _submit(driver, "upward")
     assert "市级" in driver.find_element(By.ID, "upward").text
     shoot(driver, "accident-regraded")
+
+    # a 迟报 finding against the unit, with the evidence file hashed in the page; the reports stay as they were
+    driver.execute_script("document.querySelector('#finding').closest('details').open = true")
+    Select(driver.find_element(By.ID, "kind")).select_by_value("late")
+    fill(driver, "finding-text", "事故单位未在 1 小时内报告")
+    evidence = tmp_path / "通话记录.pdf"
+    evidence.write_bytes(b"%PDF-1.4 call log")
+    driver.find_element(By.ID, "evidence_files").send_keys(str(evidence))
+    _submit(driver, "finding")
+    assert "迟报：事故单位未在 1 小时内报告" in driver.find_element(By.ID, "findings").text
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#reports tbody tr")) == 2
 
 
 def test_incident_command_calls_answers_and_who_held_command(driver: Any, web: dict[str, Any]) -> None:
