@@ -103,7 +103,7 @@ class DisasterService:
     ) -> CommandResult:
         """重报 after 驳回: a returned 核报 is refiled as a 核报, anything else as a 续报."""
         actors.require_writer(actor)
-        kind = self._load(disaster_id_).report(number)["kind"]
+        kind = self._load(disaster_id_).report(number).get("kind")  # none for an accepted one: refused as not returned
         final = kind is ReportKind.FINAL
         return self._file(
             actor, disaster_id_, report, ReportKind.FINAL if final else ReportKind.FOLLOW_UP,
@@ -117,7 +117,7 @@ class DisasterService:
         actors.require_writer(actor)
 
         def decide(d: Disaster) -> None:
-            permissions.require_reviewer_of(actor, d.county, d.report(number)["filed_by"]["role"])
+            permissions.require_reviewer_of(actor, d.county, _filer_role(d, number))
             d.accept(number, actor.as_dict())
 
         return self._update(disaster_id_, decide, expected_version, idempotency)
@@ -130,7 +130,7 @@ class DisasterService:
         actors.require_writer(actor)
 
         def decide(d: Disaster) -> None:
-            permissions.require_reviewer_of(actor, d.county, d.report(number)["filed_by"]["role"])
+            permissions.require_reviewer_of(actor, d.county, _filer_role(d, number))
             d.return_report(number, reason, actor.as_dict())
 
         return self._update(disaster_id_, decide, expected_version, idempotency)
@@ -366,3 +366,8 @@ def _duplicate(existing: UUID) -> Conflict:
         "该灾害过程已有初报，请报送续报", "this disaster process already has an initial report; file a follow-up",
         details={"existing_id": str(existing)}, code="duplicate_process",
     )
+
+
+def _filer_role(disaster: Disaster, number: int) -> str:
+    """Who filed a report still awaiting review (an accepted one is refused as reviewed, whoever asks)."""
+    return str((disaster.report(number).get("filed_by") or {}).get("role", ""))

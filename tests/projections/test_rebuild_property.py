@@ -122,9 +122,9 @@ class Chain:
         disaster = self.disaster(k)
         if disaster is None:
             return []
-        taken = {r["refiles"] for r in disaster.reports}
-        return [r["number"] for r in disaster.reports
-                if r["review"] is review and (refiled is None or (r["number"] in taken) == refiled)]
+        reports = [disaster.report(n) for n in range(1, disaster.report_count + 1)]
+        return [r["number"] for r in reports
+                if r["review"] is review and (refiled is None or (disaster.refiled_as(r["number"]) is not None) == refiled)]
 
     def disaster(self, k: int) -> Disaster | None:
         return self.rt.disasters.get(local_operator(), self.ids[k]) if k in self.ids else None
@@ -286,7 +286,8 @@ def expected_board_row(disaster: Disaster) -> dict[str, Any]:
         "county": disaster.county, "hazard": disaster.hazard, "subtype": disaster.subtype,
         "disaster_date": disaster.disaster_date.isoformat(), "stage": disaster.stage.value,
         "response_level": disaster.response["level"] if disaster.response else None,
-        "review_status": disaster.reports[-1]["review"].value, "report_count": len(disaster.reports),
+        "review_status": disaster.report(disaster.report_count)["review"].value,
+        "report_count": disaster.report_count,
         "totals": {} if retracted else disaster.county_totals(),
     }
 
