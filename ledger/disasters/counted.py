@@ -49,7 +49,7 @@ class ReportBook:
     def open(disaster: Any) -> None:
         disaster.report_count = 0
         disaster.pending = {}  # reports awaiting review, by number (str)
-        disaster.returned = {}  # returned reports (without figures), by number (str)
+        disaster.returned = {}  # returned reports by number (str): kind, refiled_as, reason until refiled
         disaster.counted = {}  # township → indicator → [[number, value]]
         disaster.as_of = {}  # township → [[number, as_of]]
         disaster.counted_kinds = []  # [[number, kind]] of the reports that may count
@@ -65,8 +65,8 @@ class ReportBook:
             push(self.d.as_of.setdefault(township, []), number, record["as_of"])
         push(self.d.counted_kinds, number, record["kind"].value)
         refiled = self.d.returned.get(str(record["refiles"]))
-        if refiled is not None:
-            refiled["refiled_as"] = number
+        if refiled is not None:  # it can be refiled only once: its reason is in the events
+            self.d.returned[str(record["refiles"])] = {"kind": refiled["kind"], "refiled_as": number}
 
     def accepted(self, number: int) -> None:
         report = self.d.pending.pop(str(number))
@@ -75,10 +75,7 @@ class ReportBook:
     def returned(self, number: int, reason: str, actor: dict[str, Any]) -> None:
         report = self.d.pending.pop(str(number))
         self._rework(number, report["figures"], withdraw)
-        self.d.returned[str(number)] = {
-            **{k: v for k, v in report.items() if k != "figures"},
-            "review": Review.RETURNED.value, "reviewed_by": actor, "return_reason": reason, "refiled_as": None,
-        }
+        self.d.returned[str(number)] = {"kind": report["kind"], "return_reason": reason, "refiled_as": None}
 
     def _rework(self, number: int, figures: dict[str, dict[str, str]], how: Any) -> None:
         counted, as_of = self.d.counted, self.d.as_of
@@ -100,10 +97,14 @@ class ReportBook:
     def report(self, number: int) -> dict[str, Any]:
         if not 1 <= number <= self.d.report_count:
             raise unknown_report(number, self.d.report_count)
-        record = self.d.pending.get(str(number)) or self.d.returned.get(str(number))
-        if record is None:
-            return {"number": number, "review": Review.ACCEPTED}
-        return {**record, "kind": ReportKind(record["kind"]), "review": Review(record["review"])}
+        record = self.d.pending.get(str(number))
+        if record is not None:
+            return {**record, "kind": ReportKind(record["kind"]), "review": Review.SUBMITTED}
+        record = self.d.returned.get(str(number))
+        if record is not None:
+            return {"number": number, "return_reason": None, **record, "kind": ReportKind(record["kind"]),
+                    "review": Review.RETURNED}
+        return {"number": number, "review": Review.ACCEPTED}
 
     def reviews(self) -> dict[str, str]:
         """Each report's review by number: accepted unless awaiting review or returned."""

@@ -34,14 +34,15 @@ class ProcessFolding:
     header_sql: str  # SELECT <header JSON> AS state ... WHERE disaster_id = ?
 
     def fold(self, c: Any, event: Any) -> tuple[process.Applied, dict[str, Any] | None]:
-        """Apply a disaster event; returns what it did and the header as it was before (None for a 初报)."""
+        """Apply a disaster event; returns what it did and, as it was before (None for a 初报), the process's
+        keys and townships with figures."""
         disaster_id = str(event.originator_id)
         header = self._pending.get(disaster_id)  # type: ignore[attr-defined]
         if header is None:
             c.execute(self.sql(self.header_sql), (disaster_id,))  # type: ignore[attr-defined]
             row = c.fetchone()
             header = json.loads(row["state"]) if row else None
-        before = json.loads(json.dumps(header)) if header is not None else None
+        before = {**{k: header[k] for k in process.KEYS}, "townships": dict(header["townships"])} if header else None
         applied = process.apply(header, event, BatchStacks(self, disaster_id))
         self._pending[disaster_id] = applied.header  # type: ignore[attr-defined]
         return applied, before

@@ -130,15 +130,25 @@ class StatisticsQueries(ProcessFolding, BatchingView):
         return values
 
     def _add(self, header: dict[str, Any], change: Change, sign: int) -> None:
-        delta = _hundredths(change.new) - _hundredths(change.old)
-        entries = (change.new is not None) - (change.old is not None)
-        for level in LEVELS:
-            for period in periods(header["disaster_date"]):
-                key = (level, change.township[:level], period, header["hazard"],
-                       (header["subtype"] or "") if level >= SUBTYPE_LEVELS else "", change.indicator)
-                total = self._deltas.setdefault(key, [0, 0])
-                total[0] += sign * delta
-                total[1] += sign * entries
+        """Gathered per township for the batch; spread over areas and periods when written."""
+        key = (change.township, header["disaster_date"], header["hazard"], header["subtype"] or "", change.indicator)
+        total = self._township_deltas.get(key)
+        if total is None:
+            total = self._township_deltas[key] = [0, 0]
+        total[0] += sign * (_hundredths(change.new) - _hundredths(change.old))
+        total[1] += sign * ((change.new is not None) - (change.old is not None))
+
+    def _spread(self) -> None:
+        for (township, day, hazard, subtype, indicator), (delta, entries) in self._township_deltas.items():
+            if not (delta or entries):
+                continue
+            for level in LEVELS:
+                for period in periods(day):
+                    key = (level, township[:level], period, hazard, subtype if level >= SUBTYPE_LEVELS else "",
+                           indicator)
+                    total = self._deltas.setdefault(key, [0, 0])
+                    total[0] += delta
+                    total[1] += entries
 
     def _count_areas(self, before: dict[str, Any] | None, after: dict[str, Any], sign: int) -> None:
         """A process counts once in each area where it has figures: count its arrivals and departures."""
@@ -195,6 +205,7 @@ class StatisticsQueries(ProcessFolding, BatchingView):
                 " DO UPDATE SET hundredths = excluded.hundredths"), upserts)
 
     def _flush_totals(self, c: Any) -> None:
+        self._spread()
         changed = sorted((k, v) for k, v in self._deltas.items() if v[0] or v[1])
         if not changed:
             return
@@ -211,6 +222,7 @@ class StatisticsQueries(ProcessFolding, BatchingView):
         super().discard()
         self._values: dict[tuple[str, str, str], str | None] = {}  # (process, township, indicator) → value now
         self._deltas: dict[tuple[Any, ...], list[int]] = {}  # totals key → [hundredths, entries]
+        self._township_deltas: dict[tuple[str, ...], list[int]] = {}  # (township, day, 灾种, 亚灾种, indicator) → same
         self._gone: set[str] = set()
         self._rekeyed: set[str] = set()
 
