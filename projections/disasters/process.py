@@ -130,8 +130,9 @@ def _reviewed(header: dict[str, Any], event: Any, stacks: Stacks, out: Applied) 
             stack = stacks.get(township, indicator)
             old = stack[-1][1] if stack else None
             kept = [e for e in stack if e[0] >= number] if accepted else [e for e in stack if e[0] != number]
-            stacks.put(township, indicator, kept)
-            _changed(header, out, Change(township, indicator, old, kept[-1][1] if kept else None))
+            if len(kept) != len(stack):  # an accepted report alone on its stack changes nothing
+                stacks.put(township, indicator, kept)
+                _changed(header, out, Change(township, indicator, old, kept[-1][1] if kept else None))
     kinds = header["kinds"]
     header["kinds"] = [k for k in kinds if k[0] >= number] if accepted else [k for k in kinds if k[0] != number]
     if header["latest"] and header["latest"]["number"] == number:
