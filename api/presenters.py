@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 
 from ledger.audit.replay import scrub
 from ledger.disasters.aggregate import Disaster
-from ledger.disasters.service import visible_to
+from ledger.disasters.history import report_history
+from ledger.disasters.permissions import visible_to
 from ledger.runtime import LedgerRuntime
 from ledger.store.actors import Actor
 from ledger.store.commands import CommandResult
@@ -40,11 +41,7 @@ def command_response(result: CommandResult) -> JSONResponse:
 
 
 def disaster_out(runtime: LedgerRuntime, actor: Actor, disaster: Disaster) -> dict[str, Any]:
-    recorded = {
-        e.originator_version: e.timestamp for e in runtime.app.events.get(disaster.id)
-        if type(e).__name__ in ("InitialReportFiled", "FollowUpReportFiled", "FinalReportFiled")
-    }
-    report_times = dict(zip(range(1, len(recorded) + 1), (recorded[v] for v in sorted(recorded)), strict=False))
+    reports = report_history(runtime.app.events.get(disaster.id, lte=disaster.version))
     visible = runtime.disasters.visible_township_figures(actor, disaster)
     county = runtime.areas.get(disaster.county)
     hazard = runtime.hazards.hazards.get(disaster.hazard)
@@ -73,7 +70,7 @@ def disaster_out(runtime: LedgerRuntime, actor: Actor, disaster: Disaster) -> di
                 {"code": code, "name": _area_name(runtime, code), "figures": figures}
                 for code, figures in sorted(visible.items())
             ],
-            "reports": [_report_out(actor, r, report_times.get(r["number"])) for r in disaster.reports],
+            "reports": [_report_out(actor, r, r["recorded_at"]) for r in reports],
         },
         custom_encoder=EXACT,
     )

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     """A web sign-in session ends this long after sign-in, however busy."""
     clock_offset_seconds: int = 0
     """Tests only: the rules' clock runs this far ahead of real time (refused in production)."""
+    snapshot_interval_disasters: int = 50
+    """A snapshot of a disaster process every this many events (0: none); snapshots are a cache."""
+    snapshot_interval_cases: int = 50
+    """…of a relief or housing case."""
+    snapshot_interval_funds: int = 200
+    """…of a relief fund."""
 
     @property
     def uses_postgres(self) -> bool:
@@ -127,6 +133,9 @@ class Settings(BaseSettings):
         if self.clock_offset_seconds and self.environment == "production":
             raise ValueError("RELIEF_CLOCK_OFFSET_SECONDS is for tests only and is refused in production")
         env = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key}
+        env.update({"SNAPSHOT_INTERVAL_DISASTERS": str(self.snapshot_interval_disasters),
+                    "SNAPSHOT_INTERVAL_CASES": str(self.snapshot_interval_cases),
+                    "SNAPSHOT_INTERVAL_FUNDS": str(self.snapshot_interval_funds)})
         if self.uses_postgres:
             env.update(postgres_env(self.database_url or "", self))
         elif self.database_url and not self.database_url.startswith("sqlite"):

@@ -24,6 +24,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from ledger.accounts.aggregate import Account
 from ledger.disasters.aggregate import Disaster
+from ledger.disasters.counted import ReportBook
 from ledger.housing.case import HousingCase
 from ledger.personal.identifiers import mask_address, mask_card, mask_id, mask_name, mask_phone
 from ledger.relief.case import ReliefCase
@@ -31,6 +32,7 @@ from ledger.relief.fund import ReliefFund
 from ledger.store import actors
 from ledger.store.actors import Actor, Role
 from ledger.store.errors import NotFound, NotPermitted
+from ledger.store.snapshots import recorded_through
 
 if TYPE_CHECKING:
     from ledger.store.context import LedgerContext
@@ -88,9 +90,11 @@ def flatten(aggregate: Any, masked: bool = True) -> dict[str, Any]:
         return out
     state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_") and k not in HIDDEN}
     if isinstance(aggregate, Disaster):
-        state.pop("reports", None)
+        for internal in ("report_count", "pending", "returned", "counted", "as_of", "counted_kinds"):
+            state.pop(internal, None)
+        state["stage"] = aggregate.stage
         state["figures"] = aggregate.township_figures()
-        state["report_reviews"] = {str(r["number"]): r["review"] for r in aggregate.reports}
+        state["report_reviews"] = ReportBook(aggregate).reviews()
     if isinstance(aggregate, Account):
         state["tokens"] = {k: {"label": t["label"], "revoked": t["revoked"]} for k, t in aggregate.tokens.items()}
     for key, value in state.items():
@@ -135,19 +139,40 @@ class AuditService:
         return events
 
     def as_known_at(self, actor: Actor, aggregate_id: UUID, at: datetime) -> KnownAt:
-        """The state from the events recorded at or before `at`, and the events recorded after."""
-        events = self.events(actor, aggregate_id)
-        # The prefix recorded by T (a later clock step backwards must not skip a version).
-        count = next((i for i, e in enumerate(events) if e.timestamp > at), len(events))
-        known = events[:count]
-        aggregate = None
-        for e in known:
-            aggregate = e.mutate(aggregate)
+        """The state from the events recorded at or before `at`, and the events recorded after.
+
+        It starts from the newest snapshot all of whose events had been recorded by `at` and replays
+        the events after it: the prefix recorded by T (a later clock step backwards must not skip a
+        version), so the cost follows the events since that snapshot and those recorded after T."""
+        self._require_reader(actor, aggregate_id)
+        base = self._snapshot_known_at(aggregate_id, at)
+        aggregate = base.mutate(None) if base is not None else None
+        version = base.originator_version if base is not None else 0
+        after: list[Any] = []
+        for e in self.app.events.get(aggregate_id, gt=version or None):
+            if after or e.timestamp > at:
+                after.append(e)
+            else:
+                aggregate, version = e.mutate(aggregate), e.originator_version
         return KnownAt(
-            version=known[-1].originator_version if known else 0,
+            version=version,
             state=self._visible(actor, flatten(aggregate, masked=not self._full_view(actor))),
-            recorded_after=events[count:],
+            recorded_after=after,
         )
+
+    def _snapshot_known_at(self, aggregate_id: UUID, at: datetime) -> Any:
+        """The newest snapshot whose events had all been recorded by `at` (None: replay from the start)."""
+        if self.app.snapshots is None:
+            return None
+        below: int | None = None
+        while True:  # newest first, a few at a time (most moments asked about are recent)
+            seen = 0
+            for snapshot in self.app.snapshots.get(aggregate_id, desc=True, lte=below, limit=4):
+                if recorded_through(snapshot) <= at:
+                    return snapshot
+                seen, below = seen + 1, snapshot.originator_version - 1
+            if seen < 4 or not below:
+                return None
 
     def diff(self, actor: Actor, aggregate_id: UUID, from_version: int, to_version: int | None) -> list[Change]:
         """Each field changed by the events after `from_version` up to `to_version` (default: the latest)."""

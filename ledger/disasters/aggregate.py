@@ -6,7 +6,8 @@ and indicators a report leaves out keep their value. For each township the figur
 the reports naming it that were not returned (驳回). The upper level reviews each report (accept / return),
 corrects the date, type or text (勘误), changes the response level, or retracts the whole process (核销).
 Nothing is edited: each of those is an event carrying the acting account, its unit and, where it describes
-the world, when it happened. A refiled 初报 is listed as a 初报 again.
+the world, when it happened. A refiled 初报 is listed as a 初报 again. The state keeps what counts and what
+can undo it (counted.py); all reports: history.py.
 """
 
 from __future__ import annotations
@@ -17,23 +18,21 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger.disasters.counted import ReportBook
 from ledger.disasters.keys import disaster_id
 from ledger.disasters.reports import (
+    STAGE_OF_KIND,
     Attachments,
     ProcessRetracted,
     ReportClosed,
     ReportKind,
     ReportPolicy,
-    Review,
     Stage,
     check_consistency,
     check_report,
-    find_report,
     new_report,
-    refiled_kind,
     require_text,
     require_unreviewed,
-    stage_of,
 )
 from ledger.disasters.responses import ResponseAction, check_response_change
 from ledger.reference.indicators import (
@@ -43,9 +42,10 @@ from ledger.reference.indicators import (
     figures_to_json,
 )
 from ledger.store.errors import FieldProblem, InvalidInput
+from ledger.store.snapshots import Snapshotted
 
 
-class Disaster(Aggregate):
+class Disaster(Snapshotted, Aggregate):
     """灾害过程."""
 
     @classmethod
@@ -99,11 +99,10 @@ class Disaster(Aggregate):
         self.subtype = subtype
         self.occurred_at = occurred_at
         self.text = text
-        self.stage = Stage.INITIAL
         self.response: dict[str, Any] | None = None
         self.retraction: dict[str, Any] | None = None
         self.stabilised_at: datetime | None = None
-        self.reports: list[dict[str, Any]] = []
+        ReportBook.open(self)
         self._add_report(ReportKind.INITIAL, figures, occurred_at, explanation, [], None, phoned_at, actor)
 
     # --- 续报 / 核报 / refiling ---------------------------------------------------
@@ -127,7 +126,7 @@ class Disaster(Aggregate):
             )
         jumps = check_report(self, figures, as_of, explanation, policy, refiles)
         self._follow_up_filed(
-            number=len(self.reports) + 1,
+            number=self.report_count + 1,
             figures={t: figures_to_json(f) for t, f in figures.items()},
             as_of=as_of,
             explanation=explanation,
@@ -137,7 +136,7 @@ class Disaster(Aggregate):
             actor=actor,
             rules_version=policy.rules_version, attachments=attachments or None,
         )
-        return len(self.reports)
+        return self.report_count
 
     @event("FollowUpReportFiled")
     def _follow_up_filed(
@@ -170,7 +169,7 @@ class Disaster(Aggregate):
             raise ReportClosed("该灾害过程已核报", "the final report (核报) has already been filed")
         jumps = check_report(self, figures, as_of, explanation, policy, refiles)
         self._final_filed(
-            number=len(self.reports) + 1,
+            number=self.report_count + 1,
             figures={t: figures_to_json(f) for t, f in figures.items()},
             as_of=as_of,
             explanation=explanation,
@@ -179,7 +178,7 @@ class Disaster(Aggregate):
             actor=actor,
             rules_version=policy.rules_version, attachments=attachments or None,
         )
-        return len(self.reports)
+        return self.report_count
 
     @event("FinalReportFiled")
     def _final_filed(
@@ -198,7 +197,14 @@ class Disaster(Aggregate):
     # --- review by the upper level ---------------------------------------------------
 
     def report(self, number: int) -> dict[str, Any]:
-        return find_report(self.reports, number)
+        """In full while awaiting review or once returned; an accepted one by its number and review only."""
+        return self._book().report(number)
+
+    def refiled_as(self, number: int) -> int | None:
+        return self._book().refiled_as(number)
+
+    def latest_as_of(self, township: str) -> datetime | None:
+        return self._book().latest_as_of(township)
 
     def accept(self, number: int, actor: dict[str, Any]) -> None:
         self._require_open()
@@ -207,8 +213,7 @@ class Disaster(Aggregate):
 
     @event("ReportAccepted")
     def _accepted(self, number: int, actor: dict[str, Any]) -> None:
-        self.reports[number - 1]["review"] = Review.ACCEPTED
-        self.reports[number - 1]["reviewed_by"] = actor
+        self._book().accepted(number)
 
     def return_report(self, number: int, reason: str, actor: dict[str, Any]) -> None:
         """驳回: the report's figures stop counting until it is refiled."""
@@ -219,11 +224,7 @@ class Disaster(Aggregate):
 
     @event("ReportReturned")
     def _returned(self, number: int, reason: str, actor: dict[str, Any]) -> None:
-        report = self.reports[number - 1]
-        report["review"] = Review.RETURNED
-        report["reviewed_by"] = actor
-        report["return_reason"] = reason
-        self._restage()
+        self._book().returned(number, reason, actor)
 
     # --- 勘误, stabilisation, response level, 核销 ------------------------------------
 
@@ -348,19 +349,20 @@ class Disaster(Aggregate):
     @event("Retracted")
     def _retracted(self, reason: str, actor: dict[str, Any]) -> None:
         self.retraction = {"reason": reason, "actor": actor}
-        self.stage = Stage.RETRACTED
 
     # --- derived state ------------------------------------------------------------------
 
+    @property
+    def stage(self) -> Stage:
+        """核销 if retracted, else the stage the latest report that still counts gives (初报 if none counts)."""
+        if self.retraction is not None:
+            return Stage.RETRACTED
+        kind = self._book().counted_kind()
+        return STAGE_OF_KIND[kind] if kind else Stage.INITIAL
+
     def township_figures(self) -> dict[str, Figures]:
         """For each township, the figures of the reports naming it that were not returned."""
-        current: dict[str, Figures] = {}
-        for report in self.reports:
-            if report["review"] is Review.RETURNED:
-                continue
-            for township, figures in report["figures"].items():
-                current.setdefault(township, {}).update(figures_from_json(figures))
-        return current
+        return {t: figures_from_json(f) for t, f in self._book().current().items()}
 
     def county_totals(self) -> Figures:
         totals: Figures = {}
@@ -388,11 +390,10 @@ class Disaster(Aggregate):
         phoned_at: datetime | None,
         actor: dict[str, Any],
     ) -> None:
-        self.reports.append(new_report(len(self.reports) + 1, refiled_kind(self.reports, kind, refiles), figures,
-                                       as_of, explanation, jumps, refiles, phoned_at, actor))
-        self._restage()
+        if refiles is not None and kind is ReportKind.FOLLOW_UP and self.report(refiles).get("kind") is ReportKind.INITIAL:
+            kind = ReportKind.INITIAL  # a refiled 初报 is a 初报 again
+        self._book().filed(new_report(self.report_count + 1, kind, figures, as_of, explanation, jumps, refiles,
+                                      phoned_at, actor))
 
-    def _restage(self) -> None:
-        """The stage follows the latest report that still counts."""
-        if self.stage is not Stage.RETRACTED:
-            self.stage = stage_of(self.reports)
+    def _book(self) -> ReportBook:
+        return ReportBook(self)

@@ -20,6 +20,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger.store.errors import Conflict
+
 
 def disaster_id(county: str, disaster_date: date, hazard: str, number: int = 1) -> UUID:
     """The id of the `number`-th process of a (county, civil date in Asia/Shanghai, 一级灾种) key."""
@@ -112,3 +114,11 @@ def key_state(get: Callable[[UUID], Any | None], county: str, disaster_date: dat
         and (owner.county, owner.disaster_date, owner.hazard) == (county, disaster_date, hazard)
     )
     return KeyState(county, disaster_date, hazard, None, owner.id if holds else None, 1)
+
+
+def duplicate_process(existing: UUID) -> Conflict:
+    return Conflict(
+        f"该灾害过程已有初报（{existing}），请对其报送续报",
+        f"a live disaster process already holds this county, date and type ({existing}); file a follow-up to it",
+        details={"existing_id": str(existing)}, code="duplicate_process",
+    )

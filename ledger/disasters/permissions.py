@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ledger.store.actors import LEVEL_RANK, REVIEWERS, Actor, Role, refuse, require_writer
 
 
@@ -48,3 +50,15 @@ def require_reviewer_of(actor: Actor, county: str, filer_role: str) -> None:
     filer_rank = LEVEL_RANK.get(Role(filer_role), 0) if filer_role in Role.__members__.values() else 0
     if LEVEL_RANK[actor.role] <= filer_rank:
         raise refuse("报告只能由上一级审核", "a report is reviewed by a level above the one that filed it")
+
+
+def visible_to(actor: Actor, by_township: dict[str, Any]) -> dict[str, Any]:
+    """Per-township data an actor may see: a township account sees its own township only."""
+    if actor.role is Role.TOWNSHIP:
+        return {t: v for t, v in by_township.items() if actor.covers(t)}
+    return by_township
+
+
+def filer_role(disaster: Any, number: int) -> str:
+    """Who filed a report still awaiting review (an accepted one is refused as reviewed, whoever asks)."""
+    return str((disaster.report(number).get("filed_by") or {}).get("role", ""))

@@ -86,8 +86,7 @@ disaster: Any,
             f"第 {refiles} 号报告未被驳回，无需重报", f"report {refiles} was not returned; nothing to refile",
             code="not_returned",
         )
-    if refiles is not None and any(r["refiles"] == refiles for r in disaster.reports):
-        earlier = next(r["number"] for r in disaster.reports if r["refiles"] == refiles)
+    if refiles is not None and (earlier := disaster.refiled_as(refiles)) is not None:
         raise Conflict(
             f"第 {refiles} 号报告已由第 {earlier} 号报告重报", f"report {refiles} was already refiled as report {earlier}",
             code="already_refiled", details={"refiled_as": earlier},
@@ -132,8 +131,7 @@ disaster: Any,
 
 def latest_as_of(disaster: Any, township: str) -> datetime | None:
     """When the figures that count for a township were as of."""
-    dates = [r["as_of"] for r in disaster.reports if r["review"] is not Review.RETURNED and township in r["figures"]]
-    return max(dates) if dates else None
+    return disaster.latest_as_of(township)  # type: ignore[no-any-return]
 
 
 def check_consistency(indicators: IndicatorSet, figures: dict[str, Figures]) -> None:
@@ -168,14 +166,12 @@ def new_report(number: int, kind: ReportKind, figures: dict[str, dict[str, str]]
     }
 
 
-def find_report(reports: list[dict[str, Any]], number: int) -> dict[str, Any]:
-    if not 1 <= number <= len(reports):
-        raise InvalidInput(
-            f"没有第 {number} 号报告", f"there is no report number {number}",
-            fields=[FieldProblem("number", "unknown_report", f"reports are numbered 1..{len(reports)}")],
-            code="unknown_report",
-        )
-    return reports[number - 1]
+def unknown_report(number: int, count: int) -> InvalidInput:
+    return InvalidInput(
+        f"没有第 {number} 号报告", f"there is no report number {number}",
+        fields=[FieldProblem("number", "unknown_report", f"reports are numbered 1..{count}")],
+        code="unknown_report",
+    )
 
 
 def require_unreviewed(report: dict[str, Any], number: int) -> None:
@@ -190,8 +186,3 @@ def require_unreviewed(report: dict[str, Any], number: int) -> None:
 STAGE_OF_KIND = {ReportKind.INITIAL: Stage.INITIAL, ReportKind.FOLLOW_UP: Stage.FOLLOW_UP,
                  ReportKind.FINAL: Stage.FINAL}
 
-
-def stage_of(reports: list[dict[str, Any]]) -> Stage:
-    """The stage the latest report that still counts gives the process (初报 if none counts)."""
-    counted = [r for r in reports if r["review"] is not Review.RETURNED]
-    return STAGE_OF_KIND[counted[-1]["kind"]] if counted else Stage.INITIAL

@@ -24,23 +24,19 @@ from ledger.disasters.inputs import (
     ReportInputs,
     ResponseChange,
 )
-from ledger.disasters.keys import KeyState, key_state
+from ledger.disasters.keys import KeyState, duplicate_process, key_state
 from ledger.disasters.reports import ReportKind, ReportPolicy
 from ledger.disasters.responses import ResponseAction
 from ledger.housing.claims import register_id
 from ledger.incidents.facade import record_disaster_response
 from ledger.reference.indicators import Figures
 from ledger.store import actors
-from ledger.store.actors import Actor, Role
+from ledger.store.actors import Actor
 from ledger.store.commands import CommandResult, IdempotencyKey, check_version, run
-from ledger.store.errors import Conflict, FieldProblem, InvalidInput, NotFound, Problems
+from ledger.store.errors import FieldProblem, InvalidInput, NotFound, Problems
 
 if TYPE_CHECKING:
     from ledger.store.context import LedgerContext
-
-
-
-
 
 
 class DisasterService:
@@ -74,7 +70,7 @@ class DisasterService:
         def attempt() -> tuple[Disaster, list[Any], int]:
             key = self._key(county, disaster_date, hazard)
             if key.live is not None:
-                raise _duplicate(key.live)
+                raise duplicate_process(key.live)
             _, number = key.next_id()
             disaster = Disaster.open(
                 county=county, disaster_date=disaster_date, hazard=hazard, subtype=report.subtype,
@@ -112,7 +108,8 @@ class DisasterService:
         refiles (a refiled 初报 is listed as a 初报, with `refiles`)."""
         actors.require_writer(actor)
         current = self._load(disaster_id_)
-        final = current.report(number)["kind"] is ReportKind.FINAL
+        kind = current.report(number).get("kind")  # none for an accepted one: refused as not returned
+        final = kind is ReportKind.FINAL
         return self._file(
             actor, disaster_id_, report, ReportKind.FINAL if final else ReportKind.FOLLOW_UP,
             expected_version, idempotency, refiles=number, current=current,
@@ -129,7 +126,7 @@ class DisasterService:
             self.rt.hazards.require(self._load(disaster_id_).hazard, subtype)
 
         def decide(d: Disaster) -> None:
-            permissions.require_reviewer_of(actor, d.county, d.report(number)["filed_by"]["role"])
+            permissions.require_reviewer_of(actor, d.county, permissions.filer_role(d, number))
             completeness.give_subtype(self.rt, actor, d, subtype)
             d.accept(number, actor.as_dict())
 
@@ -143,7 +140,7 @@ class DisasterService:
         actors.require_writer(actor)
 
         def decide(d: Disaster) -> None:
-            permissions.require_reviewer_of(actor, d.county, d.report(number)["filed_by"]["role"])
+            permissions.require_reviewer_of(actor, d.county, permissions.filer_role(d, number))
             d.return_report(number, reason, actor.as_dict())
 
         return self._update(disaster_id_, decide, expected_version, idempotency)
@@ -203,7 +200,7 @@ class DisasterService:
                 # its old key for a new process — both in this save.
                 new = self._key(d.county, d.disaster_date, d.hazard)
                 if new.live is not None and new.live != d.id:
-                    raise _duplicate(new.live)
+                    raise duplicate_process(new.live)
                 old = self._key(*old_key)
                 if old.live == d.id:
                     released = old.held()
@@ -303,7 +300,7 @@ class DisasterService:
 
     def visible_township_figures(self, actor: Actor, disaster: Disaster) -> dict[str, Figures]:
         """A township account sees its own township's figures only."""
-        return visible_to(actor, disaster.township_figures())
+        return permissions.visible_to(actor, disaster.township_figures())
 
     def history(self, actor: Actor, disaster_id_: UUID) -> list[Any]:
         self.get(actor, disaster_id_)
@@ -385,18 +382,3 @@ class DisasterService:
             jump_min_delta=rules.reports.jump_min_delta,
             rules_version=rules.version,
         )
-
-
-def visible_to(actor: Actor, by_township: dict[str, Any]) -> dict[str, Any]:
-    """Per-township data an actor may see: a township account sees its own township only."""
-    if actor.role is Role.TOWNSHIP:
-        return {t: v for t, v in by_township.items() if actor.covers(t)}
-    return by_township
-
-
-def _duplicate(existing: UUID) -> Conflict:
-    return Conflict(
-        f"该灾害过程已有初报（{existing}），请对其报送续报",
-        f"a live disaster process already holds this county, date and type ({existing}); file a follow-up to it",
-        details={"existing_id": str(existing)}, code="duplicate_process",
-    )

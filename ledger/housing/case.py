@@ -23,6 +23,7 @@ from eventsourcing.domain import Aggregate, event
 from ledger.households import posting as public_posting
 from ledger.relief.checks import require_positive, require_reason
 from ledger.store.errors import Conflict, FieldProblem, InvalidInput
+from ledger.store.snapshots import Snapshotted
 
 
 class Step(StrEnum):
@@ -52,7 +53,7 @@ KIND_OF_MODE = {"in_situ": "rebuild", "relocation": "rebuild", "centralized": "r
 ENDED = (Step.CLOSED, Step.REJECTED, Step.WITHDRAWN)
 
 
-class HousingCase(Aggregate):
+class HousingCase(Snapshotted, Aggregate):
     """倒损住房 一户一档."""
 
     @event("Applied")

@@ -14,6 +14,7 @@ from ledger.relief.checks import check_goods_receipt, check_payment_method, requ
 from ledger.relief.claim import CaseClaim
 from ledger.relief.programmes import Programme
 from ledger.store.errors import Conflict, FieldProblem, InvalidInput
+from ledger.store.snapshots import Snapshotted
 
 __all__ = ["CLOSED", "CaseClaim", "ReliefCase", "Stage"]  # CaseClaim: stored events name it here
 
@@ -32,7 +33,7 @@ class Stage(StrEnum):
 CLOSED = (Stage.REJECTED, Stage.WITHDRAWN)
 
 
-class ReliefCase(Aggregate):
+class ReliefCase(Snapshotted, Aggregate):
     """救助对象: one household (head and members) in one programme and period."""
 
     class Applied(Aggregate.Created):

@@ -30,6 +30,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger.relief.checks import require_positive, require_reason
 from ledger.store.errors import Conflict
+from ledger.store.snapshots import Snapshotted
 
 
 class FundSource(StrEnum):
@@ -43,7 +44,7 @@ def fund_id(county: str, programme: str, period: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"/relief-funds/{county}/{programme}/{period}")
 
 
-class ReliefFund(Aggregate):
+class ReliefFund(Snapshotted, Aggregate):
     """救灾资金: one programme and period in one county."""
 
     @classmethod

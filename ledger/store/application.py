@@ -45,6 +45,7 @@ class Ledger(Application):
     """The event store of every aggregate in the system."""
 
     name = "Ledger"
+    is_snapshotting_enabled = True  # which aggregates, and how often: SNAPSHOT_INTERVAL_* (snapshot_intervals)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         register_moved_topics()  # events stored under a class's earlier module stay readable
@@ -54,6 +55,7 @@ class Ledger(Application):
             env["APPLICATION_RECORDER_TOPIC"] = topic  # side writes in the events' transaction (recorders.py)
             kwargs["env"] = env
         super().__init__(*args, **kwargs)
+        self.snapshotting_intervals = snapshot_intervals(self.env)  # type: ignore[misc]
         self.after_save: list[Callable[[], None]] = []
 
     def save(self, *args: Any, **kwargs: Any) -> Any:
@@ -72,6 +74,27 @@ class Ledger(Application):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+
+SNAPSHOT_INTERVALS = {"DISASTERS": 50, "CASES": 50, "FUNDS": 200}
+"""Defaults of `SNAPSHOT_INTERVAL_<KIND>` (events between snapshots; 0 = none for that kind)."""
+
+
+def snapshot_intervals(env: Any) -> dict[type, int]:
+    """The long-lived aggregates snapshotted every N events: disasters, relief and housing cases, funds."""
+    from ledger.disasters.aggregate import Disaster
+    from ledger.housing.case import HousingCase
+    from ledger.relief.case import ReliefCase
+    from ledger.relief.fund import ReliefFund
+
+    kinds = {"DISASTERS": (Disaster,), "CASES": (ReliefCase, HousingCase), "FUNDS": (ReliefFund,)}
+    intervals: dict[type, int] = {}
+    for kind, classes in kinds.items():
+        value = int(env.get(f"SNAPSHOT_INTERVAL_{kind}") or SNAPSHOT_INTERVALS[kind])
+        for cls in classes:
+            if value > 0:
+                intervals[cls] = value
+    return intervals
 
 
 class ReadingMapper(Mapper[Any]):

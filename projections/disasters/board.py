@@ -2,7 +2,11 @@
 
 Stage (初报/续报/核报/核销), latest county totals, response level, review
 status of the latest report, last report time; filterable by area prefix,
-一级灾种, date range and stage.
+一级灾种, date range and stage. The row keeps a small header of the process
+(projections/disasters/process.py); its reports are rows of their own,
+appended as they are filed and marked when reviewed, and the figures that
+count are the tops of its per-township stacks. Readers get the process as
+before (`state`: header, reports, figures), put together when they read.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from ledger.disasters import state as ds
-from projections.disasters.fold import fold_into
+from ledger.disasters.state import DISASTER_EVENTS
+from projections.disasters import process
+from projections.disasters.fold import STACKS_DDL, ProcessFolding
 from projections.views import BatchingView, PostgresView, SQLiteView
 
 DDL = [
@@ -26,7 +31,16 @@ DDL = [
     " state TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL){ff}",
     "CREATE INDEX IF NOT EXISTS {n}_rows_county ON {t}_rows (county, disaster_date)",
     "CREATE INDEX IF NOT EXISTS {n}_rows_date ON {t}_rows (disaster_date, disaster_id)",
+    "CREATE TABLE IF NOT EXISTS {t}_reports (disaster_id TEXT NOT NULL, number INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, review TEXT NOT NULL, figures TEXT NOT NULL, as_of TEXT, recorded_at TEXT NOT NULL,"
+    " filed_by TEXT NOT NULL, phoned_at TEXT, reviewed_at TEXT, reviewed_by TEXT,"
+    " PRIMARY KEY (disaster_id, number)){ff}",
+    *STACKS_DDL,
 ]
+
+REPORT_COLUMNS = ("disaster_id", "number", "kind", "review", "figures", "as_of", "recorded_at", "filed_by",
+                  "phoned_at", "reviewed_at", "reviewed_by")
+JSON_COLUMNS = ("figures", "filed_by", "reviewed_by")
 
 
 UPSERT = (
@@ -50,30 +64,81 @@ class BoardFilter:
     stage: str | None = None
 
 
-class BoardQueries(BatchingView):
-    own_tables = ("{t}_rows",)
+class BoardQueries(ProcessFolding, BatchingView):
+    own_tables = ("{t}_rows", "{t}_reports", "{t}_stacks")
+    header_sql = "SELECT state FROM {t}_rows WHERE disaster_id = ?"
 
     def table_ddl(self) -> list[str]:
         return DDL
 
     def apply(self, event: Any, tracking: Tracking) -> None:
-        """Fold the event into the process's state; the row is written once per batch (`flush`)."""
+        """Apply the event to the process; rows are written once per batch (`flush`)."""
         with self.writing(tracking) as c:
-            fold_into(self, c, "SELECT state FROM {t}_rows WHERE disaster_id = ?", event)
+            applied, _ = self.fold(c, event)
+            disaster_id = str(event.originator_id)
+            for report in applied.new_reports:
+                self._new_reports[(disaster_id, report["number"])] = {"disaster_id": disaster_id, **report}
+            for review in applied.reviews:
+                report = self._new_reports.get((disaster_id, review["number"]))
+                if report is not None:
+                    report.update(review)
+                else:
+                    self._reviews.append({"disaster_id": disaster_id, **review})
 
     def flush(self, c: Any) -> None:
         rows = []
-        for disaster_id, state in self._pending.items():
-            latest = ds.latest_report(state)
+        for disaster_id, header in self._pending.items():
+            latest = header["latest"]
             rows.append((
-                disaster_id, state["county"], state["hazard"], state["subtype"], state["disaster_date"],
-                state["occurred_at"], ds.stage(state), state["response_level"],
+                disaster_id, header["county"], header["hazard"], header["subtype"], header["disaster_date"],
+                header["occurred_at"], process.stage(header), header["response_level"],
                 latest["review"] if latest else None, latest["recorded_at"] if latest else None,
-                len(state["reports"]), json.dumps({k: str(v) for k, v in ds.totals(state).items()}),
-                json.dumps(state, ensure_ascii=False), state["version"], state["updated_at"],
+                header["report_count"], json.dumps({k: str(v) for k, v in process.totals(header).items()}),
+                json.dumps(header, ensure_ascii=False), header["version"], header["updated_at"],
             ))
         if rows:
             c.executemany(self.sql(UPSERT), rows)
+        self.flush_stacks(c)
+        if self._new_reports:
+            marks = ", ".join("?" for _ in REPORT_COLUMNS)
+            c.executemany(
+                self.sql(f"INSERT INTO {{t}}_reports ({', '.join(REPORT_COLUMNS)}) VALUES ({marks})"),
+                [tuple(_stored(r, k) for k in REPORT_COLUMNS) for _, r in sorted(self._new_reports.items())],
+            )
+        if self._reviews:
+            c.executemany(
+                self.sql("UPDATE {t}_reports SET review = ?, reviewed_at = ?, reviewed_by = ?"
+                         " WHERE disaster_id = ? AND number = ?"),
+                [(r["review"], r["reviewed_at"], json.dumps(r["reviewed_by"], ensure_ascii=False),
+                  r["disaster_id"], r["number"]) for r in self._reviews],
+            )
+
+    def discard(self) -> None:
+        super().discard()
+        self._new_reports: dict[tuple[str, int], dict[str, Any]] = {}
+        self._reviews: list[dict[str, Any]] = []
+
+    def _with_states(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each row's `state` as readers know it (JSON): the header, the reports and the figures that count."""
+        ids = [r["disaster_id"] for r in rows]
+        if not ids:
+            return rows
+        reports: dict[str, list[dict[str, Any]]] = {}
+        current: dict[str, dict[str, dict[str, str]]] = {}
+        for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+            marks = ", ".join("?" for _ in chunk)
+            for r in self.query(f"SELECT * FROM {{t}}_reports WHERE disaster_id IN ({marks})"
+                                " ORDER BY disaster_id, number", chunk):
+                reports.setdefault(r["disaster_id"], []).append(_report(r))
+            for r in self.query(f"SELECT disaster_id, township, indicator, stack FROM {{t}}_stacks"
+                                f" WHERE disaster_id IN ({marks}) ORDER BY disaster_id, township, indicator", chunk):
+                top = json.loads(r["stack"])[-1][1]
+                current.setdefault(r["disaster_id"], {}).setdefault(r["township"], {})[r["indicator"]] = top
+        for row in rows:
+            d = row["disaster_id"]
+            state = process.full_state(json.loads(row["state"]), reports.get(d, []), current.get(d, {}))
+            row["state"] = json.dumps(state, ensure_ascii=False)
+        return rows
 
     def find(self, f: BoardFilter, after: tuple[str, str] | None, limit: int) -> list[dict[str, Any]]:
         """Newest first, keyset-paginated on (disaster_date, disaster_id)."""
@@ -85,7 +150,7 @@ class BoardQueries(BatchingView):
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY disaster_date DESC, disaster_id DESC LIMIT ?"
-        return self.query(sql, [*params, limit])
+        return self._with_states(self.query(sql, [*params, limit]))
 
     def count(self, f: BoardFilter) -> int:
         where, params = self._where(f)
@@ -96,7 +161,7 @@ class BoardQueries(BatchingView):
         if not disaster_ids:
             return {}
         marks = ", ".join("?" for _ in disaster_ids)
-        rows = self.query(f"SELECT * FROM {{t}}_rows WHERE disaster_id IN ({marks})", disaster_ids)
+        rows = self._with_states(self.query(f"SELECT * FROM {{t}}_rows WHERE disaster_id IN ({marks})", disaster_ids))
         return {r["disaster_id"]: r for r in rows}
 
     @staticmethod
@@ -122,6 +187,22 @@ class BoardQueries(BatchingView):
         return where, params
 
 
+def _stored(report: dict[str, Any], column: str) -> Any:
+    value = report.get(column)
+    return json.dumps(value, ensure_ascii=False) if column in JSON_COLUMNS and value is not None else value
+
+
+def _report(row: dict[str, Any]) -> dict[str, Any]:
+    """A report row as the process state lists it."""
+    out = {k: row[k] for k in ("number", "kind", "review", "as_of", "recorded_at", "phoned_at")}
+    out["figures"] = json.loads(row["figures"])
+    out["filed_by"] = json.loads(row["filed_by"])
+    if row["reviewed_at"] is not None:
+        out["reviewed_at"] = row["reviewed_at"]
+        out["reviewed_by"] = json.loads(row["reviewed_by"]) if row["reviewed_by"] else None
+    return out
+
+
 class SQLiteBoardView(BoardQueries, SQLiteView):
     projection_name = "board"
 
@@ -139,7 +220,7 @@ class BoardProjection(Projection[BoardQueries]):
     postgres_view = PostgresBoardView
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
-        if isinstance(domain_event, ds.DISASTER_EVENTS):
+        if isinstance(domain_event, DISASTER_EVENTS):
             self.view.apply(domain_event, tracking)
         else:
             self.view.insert_tracking(tracking)

@@ -34,7 +34,7 @@ from ledger.runtime import LedgerConfig, LedgerRuntime
 from ledger.store.actors import Actor
 from ledger.store.errors import DomainError
 from projections.disasters.board import BoardProjection
-from projections.disasters.statistics import StatisticsProjection, StatisticsQuery
+from projections.disasters.statistics import LEVELS, PROCESSES, StatisticsProjection, StatisticsQuery, periods
 from projections.runner import Follower, open_projection
 from tests.conftest import TEST_CIPHER_KEY, TEST_PEPPER
 from tests.projections.builders import (
@@ -122,9 +122,9 @@ class Chain:
         disaster = self.disaster(k)
         if disaster is None:
             return []
-        taken = {r["refiles"] for r in disaster.reports}
-        return [r["number"] for r in disaster.reports
-                if r["review"] is review and (refiled is None or (r["number"] in taken) == refiled)]
+        reports = [disaster.report(n) for n in range(1, disaster.report_count + 1)]
+        return [r["number"] for r in reports
+                if r["review"] is review and (refiled is None or (disaster.refiled_as(r["number"]) is not None) == refiled)]
 
     def disaster(self, k: int) -> Disaster | None:
         return self.rt.disasters.get(local_operator(), self.ids[k]) if k in self.ids else None
@@ -256,6 +256,12 @@ def snapshot(board: Follower, statistics: Follower) -> dict[str, list[dict[str, 
         "figures": statistics.projection.view.query(
             "SELECT * FROM {t}_figures ORDER BY disaster_id, township, indicator"
         ),
+        "totals": statistics.projection.view.query(
+            "SELECT * FROM {t}_totals ORDER BY level, area, period, hazard, subtype, indicator"
+        ),
+        "stacks": statistics.projection.view.query("SELECT * FROM {t}_stacks ORDER BY disaster_id, township, indicator"),
+        "board stacks": board.projection.view.query("SELECT * FROM {t}_stacks ORDER BY disaster_id, township, indicator"),
+        "reports": board.projection.view.query("SELECT * FROM {t}_reports ORDER BY disaster_id, number"),
     }
 
 
@@ -280,13 +286,40 @@ def expected_statistics(processes_that_count: list[Disaster], area: str) -> tupl
     return totals, processes
 
 
+def totals_from_scratch(processes_that_count: list[Disaster]) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """The pre-aggregated table summed afresh from the aggregates: (level, area, period — day, month, year —,
+    一级灾种, 亚灾种 from the county level down, indicator) → (hundredths, values summed); `#` counts processes."""
+    out: dict[tuple[Any, ...], list[int]] = {}
+    for d in processes_that_count:
+        areas = set()
+        for township, figures in d.township_figures().items():
+            for level in LEVELS:
+                for period in periods(d.disaster_date.isoformat()):
+                    place = (level, township[:level], period, d.hazard, (d.subtype or "") if level >= 6 else "")
+                    areas.add(place)
+                    for name, value in figures.items():
+                        total = out.setdefault((*place, name), [0, 0])
+                        total[0] += int(value * 100)
+                        total[1] += 1
+        for place in areas:
+            out.setdefault((*place, PROCESSES), [0, 0])[1] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def totals_table(statistics: Follower) -> dict[tuple[Any, ...], tuple[int, int]]:
+    return {(r["level"], r["area"], r["period"], r["hazard"], r["subtype"], r["indicator"]):
+            (int(r["hundredths"]), int(r["entries"]))
+            for r in statistics.projection.view.query("SELECT * FROM {t}_totals")}
+
+
 def expected_board_row(disaster: Disaster) -> dict[str, Any]:
     retracted = disaster.stage is Stage.RETRACTED
     return {
         "county": disaster.county, "hazard": disaster.hazard, "subtype": disaster.subtype,
         "disaster_date": disaster.disaster_date.isoformat(), "stage": disaster.stage.value,
         "response_level": disaster.response["level"] if disaster.response else None,
-        "review_status": disaster.reports[-1]["review"].value, "report_count": len(disaster.reports),
+        "review_status": disaster.report(disaster.report_count)["review"].value,
+        "report_count": disaster.report_count,
         "totals": {} if retracted else disaster.county_totals(),
     }
 
@@ -334,3 +367,27 @@ def test_following_the_log_gives_the_rows_of_a_rebuild_from_zero(fresh_store, op
             expected = expected_board_row(chain.disaster(k))
             row = rows[str(disaster_id)]
             assert {**{name: row[name] for name in expected}, "totals": totals_of(row)} == expected
+
+
+@settings(max_examples=20, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    opening=st.lists(key, min_size=1, max_size=len(KEYS), unique=True),
+    opening_figures=figures,
+    steps=st.lists(commands, min_size=5, max_size=25),
+    every=st.integers(1, 4),
+    batch=st.integers(1, 6),
+)
+def test_the_statistics_kept_by_deltas_equal_a_sum_from_scratch(fresh_store, opening, opening_figures, steps,
+                                                                 every, batch):
+    """Returns, refilings, corrections of date or type and 核销 subtract exactly what they had added: after
+    every catch-up the pre-aggregated table is the sum of what the aggregates say counts, row for row."""
+    with fresh_store() as runtime, following(runtime, batch) as (_, statistics):
+        chain = Chain(runtime)
+        for i, command in enumerate([("initial", k, opening_figures) for k in opening] + steps):
+            chain.run(command)
+            if i % every == 0:
+                statistics.catch_up()
+                assert totals_table(statistics) == totals_from_scratch(counting(chain))
+        statistics.catch_up()
+        assert totals_table(statistics) == totals_from_scratch(counting(chain))

@@ -271,3 +271,22 @@ def test_national_breakdown_is_by_province(processes, statistics):
     assert {code: f["affected_population"] for code, f in result.breakdown.items()} == {
         "32": D(2000), "36": D(140),
     }
+
+
+@pytest.mark.parametrize("area", ["32", "3209", "320921", XIANGSHUI, "36"])
+def test_whole_years_and_months_answer_as_their_days_do(processes, statistics, area):
+    """Sums are kept per day, month and year: a range of whole years or months gives what its days give."""
+    statistics.catch_up()
+    view = statistics.projection.view
+
+    def ask(start: str, end: str) -> tuple[Any, ...]:
+        r = view.statistics(StatisticsQuery(area=area, date_from=start, date_to=end))
+        return r.totals, r.breakdown, r.processes, r.by_subtype
+
+    first, last = day(30), day(2)  # every process lies between
+    by_days = ask(first.isoformat(), last.isoformat())
+    assert by_days[2] > 0
+    assert ask(f"{first.year}-01-01", f"{last.year}-12-31") == by_days  # whole years
+    assert ask(f"{first.year - 1}-01-01", f"{last.year + 1}-12-31") == by_days
+    assert ask(f"{first.isoformat()[:7]}-01", f"{last.year}-12-31") == by_days  # whole months, then years
+    assert ask(f"{first.year - 1}-12-01", f"{first.year - 1}-12-31")[2] == 0

@@ -143,7 +143,7 @@ def test_initial_follow_up_and_final_reports_move_the_stage_forward():
     assert follow_up(disaster, township(affected_population=1400), as_of=july(2, 8)) == 3
     assert final(disaster, township(affected_population=1450)) == 4
     assert disaster.stage is Stage.FINAL
-    assert [r["kind"] for r in disaster.reports] == [
+    assert [disaster.report(n)["kind"] for n in range(1, disaster.report_count + 1)] == [
         ReportKind.INITIAL,
         ReportKind.FOLLOW_UP,
         ReportKind.FOLLOW_UP,
@@ -221,7 +221,7 @@ def test_after_the_final_report_no_follow_up_can_be_filed():
     with pytest.raises(ReportClosed) as refused:
         follow_up(disaster, township(affected_population=1400), as_of=july(4))
     assert refused.value.code == "report_closed"
-    assert len(disaster.reports) == 2
+    assert disaster.report_count == 2
 
 
 def test_a_second_final_report_is_refused():
@@ -240,7 +240,7 @@ def test_a_report_as_of_before_the_disaster_occurred_is_refused():
     assert fields_of(refused.value) == {("as_of", "before_occurrence")}
     with pytest.raises(InvalidInput):
         final(disaster, township(affected_population=1300), as_of=OCCURRED - timedelta(days=1))
-    assert len(disaster.reports) == 1
+    assert disaster.report_count == 1
 
 
 def test_a_report_as_of_the_moment_the_disaster_occurred_is_accepted():
@@ -320,7 +320,7 @@ def test_with_an_explanation_the_decrease_is_accepted_and_the_jump_recorded_in_t
     assert event.jumps == [
         {"township": XIANGSHUI, "indicator": "deaths", "previous": "3", "reported": "2", "kind": "decrease"}
     ]
-    assert disaster.reports[-1]["jumps"] == event.jumps
+    assert disaster.report(disaster.report_count)["jumps"] == event.jumps
     assert disaster.township_figures()[XIANGSHUI] == figures(deaths=2)
 
 
@@ -330,13 +330,13 @@ def test_a_final_report_also_needs_an_explanation_for_a_decrease():
         final(disaster, township(collapsed_rooms=35))
     final(disaster, township(collapsed_rooms=35), explanation="核查后5间为一般损坏")
     assert disaster.stage is Stage.FINAL
-    assert disaster.reports[-1]["jumps"][0]["kind"] == "decrease"
+    assert disaster.report(disaster.report_count)["jumps"][0]["kind"] == "decrease"
 
 
 def test_people_leaving_shelters_need_no_explanation():
     disaster = a_disaster(township(relocated_total=500, relocated_current=500, missing=4))
     follow_up(disaster, township(relocated_current=30, missing=1))
-    assert disaster.reports[-1]["jumps"] == []
+    assert disaster.report(disaster.report_count)["jumps"] == []
 
 
 def test_a_small_rise_needs_no_explanation():
@@ -348,7 +348,7 @@ def test_a_small_rise_needs_no_explanation():
 def test_a_township_reported_for_the_first_time_has_nothing_to_jump_from():
     disaster = a_disaster(township(XIANGSHUI, affected_population=10))
     follow_up(disaster, township(CHENJIAGANG, affected_population=9000))
-    assert disaster.reports[-1]["jumps"] == []
+    assert disaster.report(disaster.report_count)["jumps"] == []
 
 
 # --- review: accept / return (驳回) -----------------------------------------------------------------
@@ -358,8 +358,8 @@ def test_the_upper_level_accepts_a_report():
     disaster = a_disaster()
     disaster.accept(1, CITY_DESK)
     assert disaster.report(1)["review"] is Review.ACCEPTED
-    assert disaster.report(1)["reviewed_by"] == CITY_DESK
-    assert event_names(disaster)[-1] == "ReportAccepted"
+    accepted = last_event(disaster)
+    assert (type(accepted).__name__, accepted.actor) == ("ReportAccepted", CITY_DESK)
 
 
 @pytest.mark.parametrize("first", ["accept", "return"])
@@ -445,7 +445,7 @@ def test_a_returned_final_report_can_be_refiled_as_a_final_report():
         refiles=2,
     )
     assert disaster.stage is Stage.FINAL
-    assert disaster.reports[-1]["refiles"] == 2
+    assert disaster.report(disaster.report_count)["refiles"] == 2
     assert last_event(disaster).refiles == 2
     assert disaster.county_totals() == {"affected_population": Decimal(1430)}
 
@@ -461,7 +461,7 @@ def test_only_a_returned_report_can_be_refiled():
     with pytest.raises(InvalidInput) as unknown:
         follow_up(disaster, township(affected_population=1250), refiles=7)
     assert unknown.value.code == "unknown_report"
-    assert len(disaster.reports) == 1
+    assert disaster.report_count == 1
 
 
 def test_a_refiled_report_is_compared_with_the_figures_that_still_count():
