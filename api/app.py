@@ -9,6 +9,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from api import errors, times
+from api.area_refresh import AreaRefresh
 from api.availability import StorageGuard, Unreachable503
 from api.graphql.schema import graphql_router
 from api.limits import BodyLimits, RequestLimits
@@ -22,7 +23,12 @@ from api.rest import (
     reference,
     relief,
     relief_files,
+    targets,
+    upward,
 )
+from api.rest import attachments as attachment_routes
+from api.rest import casualties as casualty_routes
+from api.rest import kuaibao as kuaibao_routes
 from api.settings import Settings
 from api.throttle import AuthThrottle
 from api.web.routes import install_web
@@ -88,9 +94,15 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
             guard.guard_pool(view.projection.view.datastore)
         app.state.storage_guard = guard
         app.add_middleware(Unreachable503, guard=guard)
+    app.add_middleware(AreaRefresh, runtime=runtime)  # `areas import` takes effect without a restart
     errors.install(app)
-    for module in (disasters, relief, relief_files, housing, audit, accountability, reference, accidents, incidents):
+    for module in (disasters, relief, relief_files, housing, audit, accountability, reference, accidents, incidents,
+                   targets):
         app.include_router(module.router)
+    app.include_router(upward.router)
+    app.include_router(attachment_routes.router)
+    app.include_router(casualty_routes.router)
+    app.include_router(kuaibao_routes.router)
     app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development",
                                       ide_page=graphiql_page), prefix="/graphql", include_in_schema=False)
     app.state.projections = host

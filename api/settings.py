@@ -15,15 +15,17 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, unquote, urlparse
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger.runtime import LedgerConfig
 from ledger.store.clock import OffsetClock
 from ledger.store.files import private_dir, private_file
+
+if TYPE_CHECKING:
+    from ledger.store.config import LedgerConfig
 
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 
@@ -43,6 +45,8 @@ class Settings(BaseSettings):
     """base64 of 32 bytes: keyed hashes and field encryption of personal data; required in production."""
     relief_rules_file: Path | None = None
     housing_rules_file: Path | None = None
+    blob_dir: Path | None = None
+    """Attachments (content-addressed, encrypted): default `<data_dir>/blobs`, included in `backup`."""
     """倒损住房恢复重建: subsidy table, modes, tranches, exclusions, progress rhythm, working-day calendar."""
     seal_interval: int = 1000
     """A seal checkpoint (a digest for publication) every this many sealed events."""
@@ -115,6 +119,9 @@ class Settings(BaseSettings):
         return self.demo if self.demo is not None else not self.uses_postgres
 
     def ledger_config(self) -> LedgerConfig:
+        # the event store's modules load only when a command needs them
+        from ledger.store.config import LedgerConfig
+
         private_dir(self.data_dir)
         cipher_key, pepper, pii_key = self._secrets()
         if self.clock_offset_seconds and self.environment == "production":
@@ -142,6 +149,8 @@ class Settings(BaseSettings):
             response_plans_file=self.response_plans_file,
             targets_file=self.targets_file,
             housing_rules_file=self.housing_rules_file,
+            blob_dir=self.blob_dir,
+            max_attachment_bytes=self.max_attachment_bytes,
             seal_interval=self.seal_interval,
             seal_minutes=self.seal_minutes,
             pii_key=pii_key,

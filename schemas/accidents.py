@@ -134,6 +134,8 @@ class FindingIn(StrictModel):
 
 
 class ReasonIn(StrictModel):
+    model_config = _example({"reason": "经核查属自然灾害引发，不属于生产安全事故"})
+
     reason: str = Field(min_length=1, max_length=2000)
 
 

@@ -15,6 +15,8 @@ def _example(body: dict[str, Any]) -> ConfigDict:
 
 
 class LinkIn(StrictModel):
+    model_config = _example({"kind": "disaster", "id": "6f1d2c3a-8b7e-5c4d-9a2b-1e0f3d4c5b6a"})
+
     kind: Literal["disaster", "accident"]
     id: str = Field(min_length=1, max_length=64)
 
@@ -98,6 +100,8 @@ class SupportAnswerIn(StrictModel):
 
 
 class CloseIn(StrictModel):
+    model_config = _example({"at": "2026-03-25T18:00:00+08:00", "reason": "应急响应全部终止"})
+
     at: datetime
     reason: str = Field(default="", max_length=2000)
 

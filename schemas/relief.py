@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +17,13 @@ Period = Field(pattern=r"^\d{4}(-\d{4})?$", description="a year (2026) or a seas
 
 def _example(body: dict[str, Any]) -> ConfigDict:
     return ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [body]})
+
+
+def _open_season() -> str:
+    """The 冬春 season an application may be filed for today (Beijing): from June on, the coming one."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    year = today.year if today.month >= 6 else today.year - 1
+    return f"{year}-{year + 1}"
 
 
 class AllocationIn(StrictModel):
@@ -73,12 +81,14 @@ class SignatureIn(StrictModel):
 class ApplicationIn(StrictModel):
     """户报: a household's application (personal data is validated and encrypted at rest)."""
 
-    model_config = _example({
-        "programme": "winter_spring", "period": "2025-2026", "village": "320921100001",
-        "head_name": "张三", "id_number": "320921198001011237", "phone": "13800138000",
-        "card_number": "6217000010012345672", "household_type": "低保户", "household_size": 4,
-        "people_in_need": 3, "address": "响水镇东园居委会 12 号", "causes": ["倒房"], "needs": ["口粮", "取暖"],
-    })
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
+                              json_schema_extra=lambda schema: schema.update(examples=[{
+                                  "programme": "winter_spring", "period": _open_season(),
+                                  "village": "320921100001", "head_name": "张三", "id_number": "320921198001011230",
+                                  "phone": "13800138000", "card_number": "6217000010012345677",
+                                  "household_type": "低保户", "household_size": 4, "people_in_need": 3,
+                                  "address": "响水镇东园居委会 12 号", "causes": ["倒房"], "needs": ["口粮", "取暖"],
+                              }]))
 
     programme: Programme
     period: str = Period
@@ -224,3 +234,46 @@ class CaseOut(BaseModel):
     payments: dict[str, Any]
     goods: list[dict[str, Any]]
     closing_reason: str | None
+
+
+class NeedsFilingIn(StrictModel):
+    """受灾人员冬春生活需救助情况: the season's figures filed upward by a county, city or province."""
+
+    model_config = _example({"area": "320921", "households": 412, "people": 986,
+                             "by_need": {"口粮": 640, "衣被": 310, "取暖": 520}, "note": "9月下旬摸底，10月12日汇总"})
+
+    area: str = Field(pattern=r"^\d{2}(\d{2}(\d{2})?)?$",
+                      description="the filing level's code: county (6 digits), city (4) or province (2)")
+    households: int | None = Field(default=None, description="需救助户数; omitted: the roster's 需救助户数 now")
+    people: int | None = Field(default=None, description="需救助人口 (人); omitted: the roster's 需救助人口 now")
+    by_need: dict[str, int] = Field(default_factory=dict, description="其中 by need (口粮, 衣被, 取暖 …), each ≤ people")
+    note: str = Field(default="", max_length=2000)
+
+
+class NeedsCorrectionIn(StrictModel):
+    model_config = _example({"households": 415, "people": 990, "by_need": {"口粮": 642}, "reason": "补录两户漏报"})
+
+    households: int
+    people: int
+    by_need: dict[str, int] = Field(default_factory=dict)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class NeedsFilingOut(BaseModel):
+    id: str
+    version: int
+    period: str
+    level: str
+    area: str
+    households: int
+    people: int
+    by_need: dict[str, int]
+    roster_households: int | None = Field(description="what the roster held for the area at the (last) filing")
+    roster_people: int | None
+    note: str
+    filed_at: str
+    filed_by: str
+    corrections: int
+    due_on: str
+    status: str = Field(description="on_time | late (迟报)")
+    days_late: int | None

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from api.cli.common import console, fail, open_runtime
+from api.cli.common import operator as local_operator
 from api.settings import Settings
-from api.times import beijing
-from ledger.accounts.service import local_operator
 from ledger.store.errors import DomainError
 
 accounts_cli = typer.Typer(help="Accounts, roles, scopes and tokens.", no_args_is_help=True)
@@ -68,13 +67,17 @@ def accounts_revoke(
 @accounts_cli.command("show")
 def accounts_show(username: str) -> None:
     """Show an account, its tokens (ids only) and its history."""
+    from rich.table import Table
+
+    from api.times import beijing
+
     with open_runtime(Settings()) as runtime:
         try:
             account = runtime.accounts.get(username)
         except DomainError as exc:
             fail(exc)
         console.print(f"{account.username}  role={account.role}  scope={account.scope}  "
-                      f"active={account.active}  version={account.version}")
+                      f"status={account.status}  version={account.version}")
         table = Table("token id", "label", "revoked")
         for token_id, token in account.tokens.items():
             table.add_row(token_id, token["label"], str(token["revoked"]))
@@ -119,3 +122,60 @@ def accounts_access(
         except DomainError as exc:
             fail(exc)
     console.print(f"{username} is now {role} for {scope}; its sign-in sessions have ended.")
+
+
+@accounts_cli.command("suspend")
+def accounts_suspend(username: str, reason: Annotated[str, typer.Option(help="why (recorded)")]) -> None:
+    """暂停: the account's tokens and sign-in sessions stop working at once (recorded with the reason)."""
+    with open_runtime(Settings()) as runtime:
+        try:
+            runtime.accounts.passwords.suspend(local_operator(), username, reason)
+        except DomainError as exc:
+            fail(exc)
+    console.print(f"{username} is suspended: its tokens fail and its sign-in sessions have ended.")
+
+
+@accounts_cli.command("restore")
+def accounts_restore(username: str, reason: Annotated[str, typer.Option(help="why (recorded)")]) -> None:
+    """恢复 a suspended account: its tokens work again (recorded with the reason)."""
+    with open_runtime(Settings()) as runtime:
+        try:
+            runtime.accounts.passwords.restore(local_operator(), username, reason)
+        except DomainError as exc:
+            fail(exc)
+    console.print(f"{username} is restored.")
+
+
+@accounts_cli.command("import")
+def accounts_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help=".xlsx or .csv: 用户名, 角色, 管辖范围[, 名称, 状态, 理由]")],
+    reason: Annotated[str, typer.Option(help="the reason recorded for changes whose row gives none")] = "",
+    tokens: Annotated[Path | None, typer.Option(help="write a first token of each new account to this file "
+                                                     "(CSV, readable by its owner only)")] = None,
+) -> None:
+    """Create or update many accounts in one all-or-nothing run, with a row report."""
+    import csv
+
+    from api.files.accounts_import import import_file
+    from ledger.store.files import private_file
+
+    if tokens is not None and tokens.exists():
+        console.print(f"[red]{tokens} exists; name a new file for the tokens[/red]")
+        raise typer.Exit(code=2)
+    with open_runtime(Settings()) as runtime:
+        try:
+            result = import_file(runtime, local_operator(), file, reason, issue_tokens=tokens is not None)
+        except DomainError as exc:
+            fail(exc)
+    for o in result.outcomes:
+        console.print(f"row {o.row}: {o.username} {o.action}{': ' + '; '.join(o.changes) if o.changes else ''}")
+    counts = {a: sum(1 for o in result.outcomes if o.action == a) for a in ("created", "updated", "unchanged")}
+    console.print(f"{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged "
+                  f"(position {result.position}).")
+    if tokens is not None and result.tokens:
+        with open(private_file(tokens), "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(["username", "token"])
+            writer.writerows(result.tokens.items())
+        console.print(f"Tokens of the {len(result.tokens)} new accounts: {tokens} (shown nowhere else)")

@@ -21,9 +21,8 @@ from api.cli.projections import projections_cli
 from api.cli.reference import areas_cli
 from api.cli.relief import relief_cli
 from api.cli.targets import targets_cli
+from api.cli.upward import upward_cli
 from api.settings import Settings
-from projections.runner import ProjectionHost
-from projections.worker import WorkerHost
 
 cli = typer.Typer(help="relief-ledger: an event-sourced ledger of disasters and relief.", no_args_is_help=True)
 cli.add_typer(accounts_cli, name="accounts")
@@ -35,6 +34,7 @@ cli.add_typer(projections_cli, name="projections")
 cli.command("backup")(backup)
 cli.command("restore")(restore)
 cli.add_typer(targets_cli, name="targets")
+cli.add_typer(upward_cli, name="upward")
 
 
 @cli.command()
@@ -46,7 +46,9 @@ def serve(
     import uvicorn
 
     from api.app import create_app
-    from api.demo import demo_loaded, load_demo, read_tokens
+    from api.demo import demo_file, demo_loaded, load_demo, read_tokens
+    from projections.runner import ProjectionHost
+    from projections.worker import WorkerHost
 
     settings = Settings()
     runtime = open_runtime(settings)
@@ -59,15 +61,20 @@ def serve(
     console.print(f"[bold]relief-ledger[/bold] on {storage}")
     console.print(f"  API      http://{host}:{port}/v1")
     console.print(f"  OpenAPI  http://{host}:{port}/docs")
-    tokens = read_tokens(settings.data_dir) if settings.load_demo() else {}
+    tokens_file = demo_file(runtime, settings.data_dir)
+    tokens = read_tokens(tokens_file) if settings.environment != "production" else {}
     if tokens:
-        console.print(f"  Demo tokens ({settings.data_dir / 'demo-tokens.json'}):")
+        console.print(f"  Demo tokens ({tokens_file}):")
         for username, token in tokens.items():
             console.print(f"    {username:15} {token}")
+    elif settings.environment != "production":
+        console.print("  Tokens   none printed: load the demo accounts with `relief-ledger demo` (same RELIEF_ "
+                      "settings), or make an account and its token with "
+                      "`relief-ledger accounts add NAME --role county --scope 320921`")
     console.print(f"  GraphQL  http://{host}:{port}/graphql")
     console.print(f"  Web      http://{host}:{port}/  (sign in; set a password: relief-ledger accounts password NAME)")
-    if settings.load_demo() and read_tokens(settings.data_dir, "demo-passwords.json"):
-        console.print(f"  Demo web passwords: {settings.data_dir / 'demo-passwords.json'}")
+    if tokens and read_tokens(demo_file(runtime, settings.data_dir, "passwords")):
+        console.print(f"  Demo web passwords: {demo_file(runtime, settings.data_dir, 'passwords')}")
     mode = settings.projections_mode()
     projection_host = {"worker": WorkerHost, "in-process": lambda rt: ProjectionHost(rt, seal=True),
                        "off": lambda rt: ProjectionHost(rt, run=False)}[mode](runtime)
@@ -81,7 +88,7 @@ def serve(
 @cli.command()
 def demo() -> None:
     """Load the demo accounts and disaster histories (once)."""
-    from api.demo import demo_loaded, load_demo
+    from api.demo import demo_file, demo_loaded, load_demo
 
     settings = Settings()
     if settings.environment == "production":
@@ -92,8 +99,10 @@ def demo() -> None:
             console.print("Demo data is already loaded.")
             raise typer.Exit()
         tokens = load_demo(runtime, settings.data_dir)
+        where = demo_file(runtime, settings.data_dir)
     for username, token in tokens.items():
         console.print(f"{username:15} {token}")
+    console.print(f"(kept in {where} for this database)")
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ from uuid import UUID
 import typer
 
 from api.cli.common import console, err, open_runtime
-from api.files import housing_import
 from api.settings import Settings
 from ledger.store.errors import DomainError
 
@@ -23,6 +22,8 @@ def import_file(
     disaster: Annotated[str, typer.Option(help="the disaster process id the damage belongs to")],
 ) -> None:
     """Every row is checked first (row numbers as in the file); one bad row and nothing is imported."""
+    from api.files import housing_import
+
     with open_runtime(Settings()) as runtime:
         try:
             actor = runtime.accounts.get(account).as_actor()

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from api.cli.common import console, err, open_runtime
+from api.cli.common import console, err, open_runtime, open_store
 from api.settings import Settings
-from projections.registry import PROJECTIONS
-from projections.runner import Follower, ProjectionHost, open_projection
 
 projections_cli = typer.Typer(help="Read models: run, rebuild, status.", no_args_is_help=True)
 
 
 def _projection_names(names: list[str] | None) -> list[str]:
+    from projections.registry import PROJECTIONS
+
     unknown = [n for n in names or [] if n not in PROJECTIONS]
     if unknown:
         err.print(f"[red]unknown projection(s): {', '.join(unknown)}; known: {', '.join(PROJECTIONS)}[/red]")
@@ -26,7 +25,12 @@ def _projection_names(names: list[str] | None) -> list[str]:
 @projections_cli.command("status")
 def projections_status() -> None:
     """Each projection's position, its lag behind the event store, and the events it could not apply."""
-    with open_runtime(Settings()) as runtime:
+    from rich.table import Table
+
+    from projections.registry import PROJECTIONS
+    from projections.runner import Follower, open_projection
+
+    with open_store(Settings()) as runtime:  # the event store alone: no rules, areas or use cases to load
         head = runtime.position()
         table = Table("projection", "position", "head", "lag", "dead letters")
         letters = Table("projection", "position", "aggregate", "version", "event", "error", title="dead letters")
@@ -50,7 +54,8 @@ def projections_rebuild(name: Annotated[str, typer.Argument(help="projection nam
     """Empty one projection and rebuild it from position zero (stop its runner first)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from projections.runner import AdvisoryLock
+    from projections.registry import PROJECTIONS
+    from projections.runner import AdvisoryLock, Follower, open_projection
 
     [name] = _projection_names([name])
     with open_runtime(Settings()) as runtime:
@@ -79,6 +84,8 @@ def projections_run(
     """Run projections (and the seal) as a separate worker until interrupted (RELIEF_PROJECTIONS=off on servers)."""
     import signal
     import threading
+
+    from projections.runner import ProjectionHost
 
     settings = Settings()
     runtime = open_runtime(settings)

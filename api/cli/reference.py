@@ -29,6 +29,8 @@ def areas_import(
     except DomainError as exc:
         fail(exc)
     console.print(f"Imported {report.rows} rows (edition {report.edition}) into {report.stored_at}")
+    console.print("A server running on this data directory uses it within a few seconds (no restart); "
+                  "a server on another machine needs the same import there.")
     for level, count in sorted(report.by_level.items()):
         console.print(f"  {level:9} {count}")
     for line in report.disagreements:

@@ -15,19 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
 from api.cli.common import console, err, fail, open_runtime
-from api.files import relief as relief_files
-from api.files import relief_import
 from api.settings import Settings
 from ledger.reference.codes import AreaCode
 from ledger.relief.programmes import PROGRAMME_NAMES, Programme
@@ -54,6 +43,19 @@ AreaOption = Annotated[str, typer.Option(help="area-code prefix: 6 digits county
 ERRORS_SHOWN = 200
 
 
+def _files() -> Any:
+    """The roster and statistics files (openpyxl and the read side load only when a command needs them)."""
+    from api.files import relief
+
+    return relief
+
+
+def _importer() -> Any:
+    from api.files import relief_import
+
+    return relief_import
+
+
 
 
 @relief_cli.command("import")
@@ -64,15 +66,17 @@ def import_file(
     programme: ProgrammeOption = "winter_spring",
 ) -> None:
     """Import 户报 rows: every row is checked first; one bad row and nothing is imported."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     with open_runtime(Settings()) as runtime:
         try:
             actor = runtime.accounts.get(account).as_actor()
             with console.status(f"Reading {file} …"):
-                rows = relief_import.read_applications(file, programme, period)
+                rows = _importer().read_applications(file, programme, period)
             with Progress(TextColumn("checking rows"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                           console=console) as progress:
                 task = progress.add_task("check", total=len(rows))
-                report = relief_import.import_rows(runtime, actor, rows, lambda n: progress.advance(task, n))
+                report = _importer().import_rows(runtime, actor, rows, lambda n: progress.advance(task, n))
         except DomainError as exc:
             _fail_with_rows(exc)
         if not report.ok:
@@ -83,6 +87,8 @@ def import_file(
 
 def _fail_with_rows(exc: DomainError) -> None:
     """The refusal, with the row-by-row problems as a table."""
+    from rich.table import Table
+
     rows = [f for f in exc.fields if f.field.startswith("row ")]
     if not rows:
         fail(exc)
@@ -117,9 +123,9 @@ def export_roster(
                 if reveal:
                     assert actor is not None
                     _record_bulk_view(runtime, actor, programme, period, code.prefix, purpose)
-                count = relief_files.write_roster(
+                count = _files().write_roster(
                     view.iter_rows(programme, period, code.prefix), out,
-                    reveal=runtime.pii.decrypt if reveal else None, progress=advance,
+                    reveal=runtime.pii.decrypt if reveal else None, progress=advance, areas=runtime.areas,
                     subtitle=f"填报单位：{name}（{code.prefix}）    救助项目：{PROGRAMME_NAMES[Programme(programme)]}"
                              f"    期间：{period}")
         except DomainError as exc:
@@ -140,7 +146,7 @@ def export_statistics(
             code, name = _area(runtime, area)
             _check_programme(programme)
             with _roster(runtime) as view:
-                count = relief_files.write_statistics(
+                count = _files().write_statistics(
                     view.winter_spring_statistics(code.prefix, period, programme), out, _namer(runtime),
                     subtitle=f"{name}（{code.prefix}）    {PROGRAMME_NAMES[Programme(programme)]}    期间：{period}")
         except DomainError as exc:
@@ -201,7 +207,7 @@ def _roster(runtime: LedgerRuntime) -> Iterator[Any]:
     status = console.status("Bringing the roster up to date …")
     status.start()
     try:
-        with relief_files.roster_view(runtime, None, timeout=120) as view:
+        with _files().roster_view(runtime, None, timeout=120) as view:
             status.stop()
             yield view
     finally:
@@ -211,6 +217,8 @@ def _roster(runtime: LedgerRuntime) -> Iterator[Any]:
 @contextmanager
 def _counter(console: Any, label: str) -> Iterator[Callable[[int], None]]:
     """Progress of rows written (the total is not known in advance)."""
+    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
     with Progress(SpinnerColumn(), TextColumn(label), MofNCompleteColumn(), console=console, transient=True) as p:
         task = p.add_task("rows", total=None)
         yield lambda n: p.advance(task, n)

@@ -12,9 +12,8 @@ from typing import Annotated
 import typer
 
 from api.cli.common import console, err, fail, open_runtime
-from api.files.targets import load_file
+from api.cli.common import operator as local_operator
 from api.settings import Settings
-from ledger.accounts.service import local_operator
 from ledger.store.errors import DomainError
 
 targets_cli = typer.Typer(help="The plans' safety targets: load reference figures (GDP, population, employees, "
@@ -27,6 +26,8 @@ def import_figures(
     label: Annotated[str, typer.Option(help="what this load is, e.g. 2016-2020 统计公报")],
 ) -> None:
     """Check every row; load all of them in one transaction, or none and name each bad row."""
+    from api.files.targets import load_file
+
     with open_runtime(Settings()) as runtime:
         try:
             reports = load_file(runtime, local_operator(), file, label)

@@ -32,10 +32,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-
 from api.files.accountability_sources import projection_sections
-from api.files.sheets import Column, Sheet, save
+from api.files.sheets import Column, Sheet, book
 from ledger.audit.accountability import AccountabilityReport, build_report, check_period, report_area
 from ledger.audit.accountability_sections import SECTIONS
 from ledger.store.errors import Unavailable
@@ -74,6 +72,7 @@ SUMMARY = {
     "housing_above_standard": "重建补助超标准 housing subsidies above the standard table, with the reason",
     "housing_reconciliation": "倒损住房核对 housing files against the reported 住房 figures",
     "actions_per_account": "账号操作 actions per account",
+    "account_rights": "账号权限 who held which role and scope in the period (and from when)",
     "accident_clocks": "事故迟报 / 未报 accidents' late and missing reports",
     "accident_regradings": "事故等级调整 accident regradings",
     "accident_findings": "迟报漏报谎报瞒报认定 findings on accident reports",
@@ -169,28 +168,27 @@ def _cell(key: str, value: Any) -> Any:
 def to_xlsx(report: AccountabilityReport, out: IO[bytes] | Path, digests: Sequence[str] | None = None) -> int:
     """A cover sheet and one sheet per section; returns the number of rows written (cover excluded)."""
     seal = list(digests) if digests is not None else list(report.seal)
-    wb = Workbook(write_only=True)
-    meta = report.metadata()
-    cover = Sheet(wb, COVER, (Column("项目 item", width=28), Column("内容 value", width=110)), TITLE, None)
-    cover.append(["区域 area", f"{report.area_name}（{report.area}）"])
-    cover.append(["期间 period", f"{meta['period']['from']} — {meta['period']['to']}（北京时间，含首尾）"])
-    cover.append(["生成时间 generated_at", meta["generated_at"]])
-    cover.append(["账本位置 position", report.position])
-    for name, version in report.rules_versions.items():
-        cover.append([f"规则版本 rules_versions.{name}", version])
-    for section in SECTIONS:
-        cover.append([f"{section.title} {section.key}", len(report.sections.get(section.key, []))])
-    for line in seal or ["（未封存 not sealed）"]:
-        cover.append(["封存摘要 seal", line])
-    cover.append(["校验 verify", "relief-ledger audit verify --digest '<封存摘要 seal line>'"])
-    total = 0
-    for section in SECTIONS:
-        columns = [Column(label, key, width=max(12.0, min(40.0, len(label) * 2.5 + 4))) for key, label in
-                   section.columns]
-        sheet = Sheet(wb, section.title, columns, f"{section.title} — {SUMMARY[section.key]}",
-                       f"{report.area_name}（{report.area}） {meta['period']['from']} — {meta['period']['to']}")
-        for row in report.sections.get(section.key, []):
-            sheet.append([_cell(key, row.get(key)) for key, _ in section.columns])
-            total += 1
-    save(wb, out)
+    with book(out) as wb:
+        meta = report.metadata()
+        cover = Sheet(wb, COVER, (Column("项目 item", width=28), Column("内容 value", width=110)), TITLE, None)
+        cover.append(["区域 area", f"{report.area_name}（{report.area}）"])
+        cover.append(["期间 period", f"{meta['period']['from']} — {meta['period']['to']}（北京时间，含首尾）"])
+        cover.append(["生成时间 generated_at", meta["generated_at"]])
+        cover.append(["账本位置 position", report.position])
+        for name, version in report.rules_versions.items():
+            cover.append([f"规则版本 rules_versions.{name}", version])
+        for section in SECTIONS:
+            cover.append([f"{section.title} {section.key}", len(report.sections.get(section.key, []))])
+        for line in seal or ["（未封存 not sealed）"]:
+            cover.append(["封存摘要 seal", line])
+        cover.append(["校验 verify", "relief-ledger audit verify --digest '<封存摘要 seal line>'"])
+        total = 0
+        for section in SECTIONS:
+            columns = [Column(label, key, width=max(12.0, min(40.0, len(label) * 2.5 + 4))) for key, label in
+                       section.columns]
+            sheet = Sheet(wb, section.title, columns, f"{section.title} — {SUMMARY[section.key]}",
+                           f"{report.area_name}（{report.area}） {meta['period']['from']} — {meta['period']['to']}")
+            for row in report.sections.get(section.key, []):
+                sheet.append([_cell(key, row.get(key)) for key, _ in section.columns])
+                total += 1
     return total

@@ -99,7 +99,8 @@ def relief_sections(runtime: LedgerRuntime, roster: Any, board: Any, prefix: str
         "rule": f.rule, "rule_name": f.rule_name, "level": f.level, "area": f.area, "period": f.period,
         "due_on": f.due_on.isoformat(), "arrived_at": iso(f.arrived_at), "status": f.status,
         "status_name": STATUS_NAMES.get(f.status, f.status), "days_late": f.days_late, "rules_version": rules.version,
-    } for period in seasons for f in season_flags(roster, rules, period, prefix, today)
+    } for period in seasons
+        for f in season_flags(roster, rules, period, prefix, today, runtime.season_filings.filed_at(period))
         if f.status in ("late", "missing") and first <= f.due_on <= last]
     timely = [{
         "disaster_id": t.disaster_id, "occurred_at": iso(t.occurred_at), "case_id": i.case_id, "village": i.village,

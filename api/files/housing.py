@@ -8,9 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl import Workbook
-
-from api.files.sheets import Column, Sheet, save, yuan
+from api.files.sheets import Column, Sheet, book, yuan
 from ledger.housing.rules import DAMAGE, MODES
 
 TITLE = "因灾倒塌损坏住房户一览表"
@@ -33,20 +31,19 @@ STEP_NAMES = {"applied": "申请", "deliberated": "评议", "posted": "公示", 
 
 def write_housing_list(rows: Iterable[dict[str, Any]], out: IO[bytes] | Path, subtitle: str | None = None,
                        names: Callable[[str], str] | None = None, reveal: Callable[[str], str] | None = None) -> int:
-    wb = Workbook(write_only=True)
-    sheet = Sheet(wb, "倒损住房户", COLUMNS, TITLE, subtitle)
     count = 0
-    for count, r in enumerate(rows, 1):
-        def shown(column: str, cipher: str, decrypt: Callable[[str], str] | None) -> str:
-            return decrypt(r[cipher]) if decrypt is not None and r.get(cipher) else str(r.get(column) or "")
+    with book(out) as wb:
+        sheet = Sheet(wb, "倒损住房户", COLUMNS, TITLE, subtitle)
+        for count, r in enumerate(rows, 1):
+            def shown(column: str, cipher: str, decrypt: Callable[[str], str] | None) -> str:
+                return decrypt(r[cipher]) if decrypt is not None and r.get(cipher) else str(r.get(column) or "")
 
-        sheet.append([
-            count, shown("head_name", "head_name_cipher", names or reveal), shown("id_masked", "id_cipher", reveal),
-            shown("phone_masked", "phone_cipher", reveal), shown("address", "address_cipher", names or reveal),
-            r["village"], DAMAGE.get(r["damage"], r["damage"]), int(r["rooms"]), MODES.get(r["mode"], r["mode"]),
-            STEP_NAMES.get(r["step"], r["step"]), yuan(int(r["subsidy_fen"] or 0)), yuan(int(r["paid_fen"] or 0)),
-            r["planned_start"] or "", r["planned_completion"] or "", r["started_on"] or "", r["completed_on"] or "",
-            r["accepted_on"] or "", r["moved_in_on"] or "", r["disaster_id"],
-        ])
-    save(wb, out)
+            sheet.append([
+                count, shown("head_name", "head_name_cipher", names or reveal), shown("id_masked", "id_cipher", reveal),
+                shown("phone_masked", "phone_cipher", reveal), shown("address", "address_cipher", names or reveal),
+                r["village"], DAMAGE.get(r["damage"], r["damage"]), int(r["rooms"]), MODES.get(r["mode"], r["mode"]),
+                STEP_NAMES.get(r["step"], r["step"]), yuan(int(r["subsidy_fen"] or 0)), yuan(int(r["paid_fen"] or 0)),
+                r["planned_start"] or "", r["planned_completion"] or "", r["started_on"] or "", r["completed_on"] or "",
+                r["accepted_on"] or "", r["moved_in_on"] or "", r["disaster_id"],
+            ])
     return count

@@ -8,9 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-
-from api.files.sheets import Column, Progress, Sheet, save, write_table, yuan
+from api.files.sheets import Column, Progress, Sheet, book, write_table, yuan
 from ledger.store.errors import Unavailable
 
 if TYPE_CHECKING:
@@ -51,24 +49,29 @@ PAYMENT_FORM = "一卡通"  # every payment goes to the household's 一卡通 ac
 def write_roster(
     rows: Iterable[dict[str, Any]], out: IO[bytes] | Path, reveal: Callable[[str], str] | None = None,
     title: str = ROSTER_TITLE, progress: Progress | None = None, *, subtitle: str | None = None,
-    extras: bool = True, names: Callable[[str], str] | None = None,
+    extras: bool = True, names: Callable[[str], str] | None = None, areas: Any = None,
 ) -> int:
     """The 花名册 in the 应急统表10 layout (rows from the roster view); returns the row count.
 
     Masked ID, phone and card numbers unless `reveal` decrypts the view's ciphers; masked names and
-    addresses unless `names` (or `reveal`) decrypts them — officers within their scope see them.
+    addresses unless `names` (or `reveal`) decrypts them — officers within their scope see them. With `areas`
+    (the area table) the 村 column shows the village's name beside its code (`320921100001 东园居委会`), as an
+    import reads it back.
     """
     columns = ROSTER_COLUMNS + (EXTRA_COLUMNS if extras else ())
-    wb = Workbook(write_only=True)
-    sheet = Sheet(wb, "应急统表10", columns, title, subtitle)
     count = 0
-    for count, row in enumerate(rows, 1):
-        sheet.append(_roster_values(count, row, reveal, extras, names or reveal))
-        if progress and count % 1000 == 0:
-            progress(1000)
+    with book(out) as wb:
+        sheet = Sheet(wb, "应急统表10", columns, title, subtitle)
+        for count, row in enumerate(rows, 1):
+            values = _roster_values(count, row, reveal, extras, names or reveal)
+            if extras and areas is not None and row.get("village"):
+                found = areas.get(row["village"])
+                values[len(ROSTER_COLUMNS)] = f"{row['village']} {found.name}" if found else row["village"]
+            sheet.append(values)
+            if progress and count % 1000 == 0:
+                progress(1000)
     if progress and count % 1000:
         progress(count % 1000)
-    save(wb, out)
     return count
 
 

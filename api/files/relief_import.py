@@ -130,8 +130,8 @@ def read_applications(path: Path, default_programme: str, default_period: str) -
         code_row = number == header_row + 1 and all(_CODE_ROW.match(t) for t in texts)
         footer = bool(texts) and bool(_FOOTER.match(texts[0])) and not (
             cells.get("户主身份证号") and cells.get("户主姓名"))
-        if not texts or code_row or footer:
-            continue  # blank rows, a code row under the header, 合计 and signature lines
+        if not any(cells.values()) or code_row or footer:
+            continue  # blank rows (a pre-numbered 序号 alone is blank), a code row under the header, 合计 and signatures
         fields = {IMPORT_COLUMNS[name][0]: value for name, value in cells.items()}
         fields["programme"] = fields.get("programme") or default_programme
         fields["period"] = fields.get("period") or default_period

@@ -160,6 +160,8 @@ def _check_versions(from_version: int | None, to_version: int | None) -> None:
         problems.append(FieldProblem("fromVersion", "out_of_range", "0 or more (0 = before the first event)"))
     if to_version is not None and to_version < 1:
         problems.append(FieldProblem("toVersion", "out_of_range", "1 or more"))
+    if from_version is not None and to_version is not None and from_version > to_version:
+        problems.append(FieldProblem("fromVersion", "after_to_version", "fromVersion ≤ toVersion"))
     if problems:
         raise graphql_error(InvalidInput("版本号无效", "invalid version", fields=problems))
 

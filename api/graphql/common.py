@@ -81,9 +81,10 @@ async def wait_for(info: Info, position: int | None, names: list[str]) -> None:
         delay = min(delay * 2, 0.1)
 
 
-def scoped_area(actor: Actor, area: str | None, *, narrow: bool = True) -> str:
+def scoped_area(actor: Actor, area: str | None, *, narrow: bool = False) -> str:
     """The area to read: the requested one, which must lie within the caller's scope. A township account
-    asking for its county is narrowed to its township (`narrow`; answers then say so: `narrowed`)."""
+    asking for its county is narrowed to its township only where the answer says so (`narrow`, with a
+    `narrowedFrom` field); everywhere else an area outside the scope is refused, never silently narrowed."""
     if not area:
         return actor.scope
     try:

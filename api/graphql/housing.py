@@ -11,7 +11,7 @@ import anyio.to_thread
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.common import MAX_PAGE, actor_of, context, host_of, scoped_area, wait_for
+from api.graphql.common import actor_of, context, host_of, page_size, scoped_area, wait_for
 from ledger.households.household import names_visible
 from ledger.relief.service import CHINA
 from projections.housing.reconcile import reconciliation_of
@@ -109,12 +109,13 @@ class HousingQuery:
                             first: int = 50, after: str | None = None,
                             min_position: int | None = None) -> list[HousingFile]:
         actor = actor_of(info)
+        limit = page_size(first)
         await wait_for(info, min_position, ["housing"])
         scope = scoped_area(actor, area)
         view = host_of(info).view("housing")
         names = context(info)["runtime"].pii.decrypt if names_visible(actor, scope) else None
         rows = await anyio.to_thread.run_sync(
-            lambda: view.rows(scope, str(disaster_id) if disaster_id else None, after, max(1, min(first, MAX_PAGE))))
+            lambda: view.rows(scope, str(disaster_id) if disaster_id else None, after, limit))
         return [_file(r, names) for r in rows]
 
     @strawberry.field(description="需重建 / 已开工 / 已竣工 / 已入住 (维修加固 likewise) and the subsidy")

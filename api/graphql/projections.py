@@ -6,7 +6,7 @@ import anyio.to_thread
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.common import actor_of, host_of
+from api.graphql.common import actor_of, host_of, page_size
 
 
 @strawberry.type(description="an event a projection could not apply, or skipped because its aggregate is quarantined")
@@ -31,7 +31,7 @@ class ProjectionStatus:
 
     @strawberry.field(description="the first dead letters, by position")
     async def dead_letters(self, first: int = 20) -> list[DeadLetter]:
-        rows = await anyio.to_thread.run_sync(self.view.dead_letters, max(1, min(first, 100)))  # type: ignore[attr-defined]
+        rows = await anyio.to_thread.run_sync(self.view.dead_letters, page_size(first))  # type: ignore[attr-defined]
         return [DeadLetter(position=r["position"], aggregate_id=r["originator_id"], version=r["originator_version"],
                            event=r["topic"].rsplit(":", 1)[-1], error=r["error"]) for r in rows]
 

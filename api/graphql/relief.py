@@ -324,7 +324,7 @@ class ReliefQuery:
         actor = actor_of(info)
         _check_programme_period(None, period)
         await wait_for(info, min_position, ["roster"])
-        scope = scoped_area(actor, area)
+        scope = scoped_area(actor, area, narrow=True)
         view = host_of(info).view("roster")
         result = await anyio.to_thread.run_sync(lambda: view.winter_spring_statistics(scope, period))
         festival = context(info)["runtime"].relief_rules.spring_festival.get(period)
@@ -355,7 +355,8 @@ class ReliefQuery:
         limit = page_size(first, MAX_OVERDUE_PER_KIND)
         items, counts, clocks = await anyio.to_thread.run_sync(
             lambda: (view.overdue(scope, today, rules, kinds, limit), view.overdue_counts(scope, today, rules),
-                     season_flags(view, rules, current_season(today), scope, today))
+                     season_flags(view, rules, current_season(today), scope, today,
+                                  runtime.season_filings.filed_at(current_season(today))))
         )
         return OverdueWork(
             today=today,

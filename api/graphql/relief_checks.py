@@ -17,7 +17,7 @@ from strawberry.types import Info
 from api.graphql.common import actor_of, context, graphql_error, host_of, scoped_area, wait_for
 from ledger.relief.applications import check_period
 from ledger.relief.service import CHINA
-from ledger.store.errors import InvalidInput, Problems
+from ledger.store.errors import DomainError, InvalidInput, NotFound, Problems
 from projections.relief.season import current_season, season_flags
 from projections.relief.timeliness import timeliness_of
 
@@ -81,6 +81,21 @@ class EqualAmountFlag:
     amount_fen: int
 
 
+@strawberry.type(description="受灾人员冬春生活需救助情况 as an area filed it upward (the last correction's figures)")
+class NeedsFiling:
+    period: str
+    level: str
+    area: str
+    households: int
+    people: int
+    by_need: strawberry.scalars.JSON
+    roster_households: int | None = strawberry.field(description="the roster's 需救助户数 at the (last) filing")
+    roster_people: int | None
+    filed_at: datetime
+    filed_by: str
+    corrections: int
+
+
 def deadline(flag: Any) -> SeasonDeadline:
     return SeasonDeadline(rule=flag.rule, rule_name=flag.rule_name, level=flag.level, area=flag.area,
                           period=flag.period, due_on=flag.due_on, arrived_at=flag.arrived_at, status=flag.status,
@@ -127,8 +142,28 @@ class ReliefChecksQuery:
         await wait_for(info, min_position, ["roster"])
         scope = scoped_area(actor, area)
         view = host_of(info).view("roster")
-        flags = await anyio.to_thread.run_sync(lambda: season_flags(view, runtime.relief_rules, period, scope, today))
+        filings = runtime.season_filings.filed_at(period)
+        flags = await anyio.to_thread.run_sync(
+            lambda: season_flags(view, runtime.relief_rules, period, scope, today, filings))
         return [deadline(f) for f in flags]
+
+    @strawberry.field(description="an area's filed 冬春 需救助 figures (county 6, city 4, province 2 digits), or null")
+    async def winter_spring_needs_filing(self, info: Info, area: str, period: str | None = None
+                                         ) -> NeedsFiling | None:
+        actor = actor_of(info)
+        runtime = context(info)["runtime"]
+        period = period or current_season(runtime.now().astimezone(CHINA).date())
+        _period(period)
+        try:
+            found = await anyio.to_thread.run_sync(lambda: runtime.season_filings.get(actor, period, area))
+        except NotFound:
+            return None
+        except DomainError as exc:
+            raise graphql_error(exc) from None
+        return NeedsFiling(period=period, level=found.level, area=area, households=found.figures["households"],
+                           people=found.figures["people"], by_need=found.figures["by_need"],
+                           roster_households=found.roster.get("households"), roster_people=found.roster.get("people"),
+                           filed_at=found.filed_at, filed_by=found.filed_by["username"], corrections=found.corrections)
 
     @strawberry.field(description="time from each disaster to the first effective relief of each household")
     async def relief_timeliness(self, info: Info, area: str | None = None, disaster_id: strawberry.ID | None = None,

@@ -28,6 +28,19 @@ def _area(area: Area) -> dict[str, Any]:
     }
 
 
+@router.get("/v1", summary="where the API's parts are (no token needed)")
+def api_index() -> dict[str, Any]:
+    """The REST API's entry points, the OpenAPI document and console, GraphQL, and liveness."""
+    return {
+        "name": "relief-ledger", "openapi": "/openapi.json", "docs": "/docs", "graphql": "/graphql",
+        "health": "/health", "web": "/",
+        "resources": ["/v1/disasters", "/v1/relief/funds", "/v1/relief/cases", "/v1/housing/cases", "/v1/accidents",
+                      "/v1/incidents", "/v1/audit/report", "/v1/areas/{code}", "/v1/hazards", "/v1/indicators",
+                      "/v1/me"],
+        "authentication": "Authorization: Bearer <token> (relief-ledger accounts token NAME)",
+    }
+
+
 @router.get("/v1/areas/{code}", response_model=AreaWithChildrenOut, summary="one area and its children")
 def get_area(code: str, runtime: Runtime, actor: CurrentActor) -> dict[str, Any]:
     """统计用区划代码 (2, 4, 6, 9 or 12 digits). Unknown codes answer 422 `unknown_area`."""

@@ -5,19 +5,25 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, ExpectedVersion, IdempotencyHeader, Runtime, idempotency_key
+from api.files.relief import projection_view
 from api.presenters import command_response
+from api.times import shown
 from ledger.households.evidence import Evidence, Signature
 from ledger.households.household import Member, names_visible
 from ledger.personal.identifiers import mask_address, mask_card, mask_id, mask_name, mask_phone
 from ledger.relief.applications import Application
 from ledger.relief.case import ReliefCase
 from ledger.relief.fund import ReliefFund
+from ledger.relief.season import evaluate
+from ledger.relief.season_filing import NeedsFigures, check_figures
+from ledger.relief.service import CHINA
 from ledger.store.actors import Actor
+from ledger.store.errors import Problems
 from schemas.common import ERROR_RESPONSES, CommandOut
 from schemas.relief import (
     AllocationIn,
@@ -28,6 +34,9 @@ from schemas.relief import (
     FundOut,
     GiveBackIn,
     GoodsIn,
+    NeedsCorrectionIn,
+    NeedsFilingIn,
+    NeedsFilingOut,
     ObjectionIn,
     ObjectionResolutionIn,
     PaymentIn,
@@ -236,3 +245,70 @@ def case_out(case: ReliefCase, actor: Actor, masked: bool) -> dict[str, Any]:
         "goods": [{**g, "disaster_id": str(g["disaster_id"]) if g.get("disaster_id") else None} for g in case.goods],
         "closing_reason": case.closing_reason,
     })
+
+
+# --- 冬春 需救助 statistics filed upward ---------------------------------------------------------------
+
+
+SeasonPath = Annotated[str, Path(pattern=r"^\d{4}-\d{4}$", description="a 冬春 season such as 2026-2027",
+                                  examples=["2026-2027"])]
+AreaPath = Annotated[str, Path(pattern=r"^\d{2}(\d{2}(\d{2})?)?$", description="county 6, city 4 or province 2 digits",
+                                examples=["320921"])]
+
+
+def _needs(runtime: Any, request: Request, period: str, area: str) -> dict[str, int]:
+    """What the roster holds for the area now: 需救助户数 and 人数 of the season (after 乡审)."""
+    with projection_view(runtime, "roster", request.app.state.projections) as view:
+        totals = view.winter_spring_statistics(area, period).totals
+    return {"households": totals["need_households"], "people": totals["need_people"]}
+
+
+def _figures(households: Any, people: Any, by_need: dict[str, int]) -> NeedsFigures:
+    problems = Problems()
+    figures = check_figures(households, people, by_need, problems)
+    problems.raise_if_any("冬春需救助情况报送有误", "invalid 冬春 figures")
+    return figures
+
+
+@router.post("/winter-spring/{period}/needs-filings", status_code=201, response_model=CommandOut,
+             summary="冬春需救助情况上报: a county, city or province files the season's figures upward")
+def file_needs(period: SeasonPath, body: NeedsFilingIn, request: Request, runtime: Runtime, actor: CurrentActor,
+               key: IdempotencyHeader = None) -> JSONResponse:
+    """One filing per area and season (a second answers 409 with `details.existing_id`; correct it with a
+    reason instead). Figures left out are taken from the roster (cases past 乡审); the roster's figures at
+    the moment of filing are kept beside those filed. The filing's recorded time stops the season's
+    upward clock (county → 市 by 10月15日, 市 → 省 by 10月20日, 省 → 部 by 10月25日 by default)."""
+    roster = _needs(runtime, request, period, body.area) if body.area.isdigit() else {}
+    figures = _figures(roster.get("households", 0) if body.households is None else body.households,
+                       roster.get("people", 0) if body.people is None else body.people, body.by_need)
+    result = runtime.season_filings.file(actor, period, body.area, figures, roster, body.note,
+                                         idempotency_key(request, actor, key, body))
+    response = command_response(result)
+    response.headers["Location"] = f"/v1/relief/winter-spring/{period}/needs-filings/{body.area}"
+    return response
+
+
+@router.post("/winter-spring/{period}/needs-filings/{area}/corrections", response_model=CommandOut,
+             summary="更正冬春需救助情况: new figures with a written reason (the first filing's time stays)")
+def correct_needs(period: SeasonPath, area: AreaPath, body: NeedsCorrectionIn, request: Request, runtime: Runtime,
+                  actor: CurrentActor, key: IdempotencyHeader = None) -> JSONResponse:
+    figures = _figures(body.households, body.people, body.by_need)
+    roster = _needs(runtime, request, period, area) if area.isdigit() else {}
+    result = runtime.season_filings.correct(actor, period, area, figures, roster, body.reason,
+                                            idempotency_key(request, actor, key, body))
+    return command_response(result)
+
+
+@router.get("/winter-spring/{period}/needs-filings/{area}", response_model=NeedsFilingOut,
+            summary="one area's filed 冬春需救助情况, with the roster's figures and the clock's verdict")
+def get_needs(period: SeasonPath, area: AreaPath, runtime: Runtime, actor: CurrentActor) -> dict[str, Any]:
+    filing = runtime.season_filings.get(actor, period, area)
+    flag = evaluate(runtime.relief_rules.season, f"upward_{filing.level}", filing.level, area, period,
+                    filing.filed_at, runtime.now().astimezone(CHINA).date())
+    return {
+        "id": str(filing.id), "version": filing.version, "period": period, "level": filing.level, "area": area,
+        **filing.figures, "roster_households": filing.roster.get("households"),
+        "roster_people": filing.roster.get("people"), "note": filing.note, "filed_at": shown(filing.filed_at),
+        "filed_by": filing.filed_by["username"], "corrections": filing.corrections,
+        "due_on": flag.due_on.isoformat(), "status": flag.status, "days_late": flag.days_late,
+    }

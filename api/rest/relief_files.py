@@ -111,7 +111,8 @@ def roster(
         with relief_files.roster_view(runtime, request.app.state.projections) as view:
             relief_files.write_roster(view.iter_rows(programme, period, code.prefix), buffer,
                                subtitle=_subtitle(found.name, code.prefix, programme, period),
-                               names=runtime.pii.decrypt if names_visible(actor, code.prefix) else None)
+                               names=runtime.pii.decrypt if names_visible(actor, code.prefix) else None,
+                               areas=runtime.areas)
     except BaseException:
         buffer.close()
         raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.messages import zh
 from ledger.store.errors import DomainError
 
 FIELD_LABELS = {
@@ -54,6 +55,11 @@ CODE_MESSAGES = {
     "posting_backdated": "公示开始早于今天超过规定天数，须在下方填写补录说明",
     "above_approved": "超过核定未发金额",
     "bad_id_number": "身份证号码有误",
+    "parent_missing": "填写其中项时须同时填写其总数（上级指标）",
+    "subtype_required": "县级须填写亚灾种",
+    "photos_required": "已启动应急响应，核报前须附至少 3 张现场照片",
+    "bad_file_type": "不支持的文件类型（照片须为 JPEG 或 PNG）",
+    "unknown_attachment": "附件不存在，请重新上传",
 }
 
 
@@ -75,7 +81,7 @@ def chinese(code: str, detail: str, indicators: Any = None, key: str = "") -> st
         scale = indicators.indicators[key].scale
         message = f"须为整数（{indicators.indicators[key].unit}）" if scale == 0 else f"最多 {scale} 位小数"
     if message is None:
-        return detail
+        message = zh(code)  # the API's Chinese for every other code
     return f"{message}（{detail}）" if detail and detail != message else message
 
 

@@ -72,6 +72,7 @@ class Account(Aggregate):
         self.role = role
         self.scope = scope
         self.active = True
+        self.suspended = False
         self.tokens: dict[str, dict[str, Any]] = {}
         self.password_generation = 0
 
@@ -86,6 +87,41 @@ class Account(Aggregate):
     def _access_changed(self, role: str, scope: str, reason: str, actor: dict[str, Any]) -> None:
         self.role = role
         self.scope = scope
+
+    def suspend(self, reason: str, actor: dict[str, Any]) -> None:
+        """暂停: the account's tokens and sign-in sessions stop working at once, until it is restored."""
+        self._require_active()
+        if self.is_suspended:
+            raise Conflict("账号已暂停", "the account is already suspended", code="already_suspended")
+        self._suspended(reason=reason, actor=actor)
+
+    @event("Suspended")
+    def _suspended(self, reason: str, actor: dict[str, Any]) -> None:
+        self.suspended = True
+
+    def restore(self, reason: str, actor: dict[str, Any]) -> None:
+        """恢复: a suspended account works again (with its tokens; sign-in sessions ended with the suspension)."""
+        self._require_active()
+        if not self.is_suspended:
+            raise Conflict("账号未暂停", "the account is not suspended", code="not_suspended")
+        self._restored(reason=reason, actor=actor)
+
+    @event("Restored")
+    def _restored(self, reason: str, actor: dict[str, Any]) -> None:
+        self.suspended = False
+
+    @property
+    def is_suspended(self) -> bool:
+        return bool(getattr(self, "suspended", False))
+
+    @property
+    def usable(self) -> bool:
+        """Whether its tokens and sessions work: not revoked and not suspended."""
+        return self.active and not self.is_suspended
+
+    @property
+    def status(self) -> str:
+        return "revoked" if not self.active else "suspended" if self.is_suspended else "active"
 
     def change_password(self, how: str, actor: dict[str, Any]) -> None:
         """密码变更: the event records who and how (set by an admin or the CLI, changed by the owner),
@@ -102,6 +138,8 @@ class Account(Aggregate):
 
     def issue_token(self, token_id: str, hashed: str, label: str, actor: dict[str, Any]) -> None:
         self._require_active()
+        if self.is_suspended:
+            raise Conflict("账号已暂停，请先恢复", "the account is suspended; restore it first", code="account_suspended")
         self._token_issued(token_id=token_id, token_hash=hashed, label=label, actor=actor)
 
     @event("TokenIssued")
@@ -129,7 +167,7 @@ class Account(Aggregate):
     def token_valid(self, token_id: str, hashed: str) -> bool:
         token = self.tokens.get(token_id)
         return (
-            self.active
+            self.usable
             and token is not None
             and not token["revoked"]
             and hmac.compare_digest(token["hash"], hashed)

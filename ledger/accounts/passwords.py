@@ -131,6 +131,29 @@ class PasswordService:
             return CommandResult(account.id, account.version, max(r.notification.id for r in recordings))
         raise Conflict("并发冲突过多，请稍后重试", "too many concurrent changes; please retry", code="contention")
 
+    def suspend(self, actor: Actor, username: str, reason: str) -> CommandResult:
+        """暂停 an account: its tokens fail from now on and its sign-in sessions end in the same save."""
+        return self._status_change(actor, username, reason, lambda account, why, who: account.suspend(why, who))
+
+    def restore(self, actor: Actor, username: str, reason: str) -> CommandResult:
+        """恢复 a suspended account (its tokens work again; it signs in anew)."""
+        return self._status_change(actor, username, reason, lambda account, why, who: account.restore(why, who))
+
+    def _status_change(self, actor: Actor, username: str, reason: str, change: Any) -> CommandResult:
+        if actor.role is not Role.ADMIN:
+            raise NotPermitted("只有管理员可以管理账号", "only administrators manage accounts")
+        if not reason.strip():
+            raise InvalidInput("请说明理由", "give a reason", fields=[FieldProblem("reason", "required", "required")])
+        for _ in range(20):
+            account = self._account(username)
+            change(account, reason.strip(), actor.as_dict())
+            try:
+                recordings = self.app.save(account, side_writes=[self.store.end_sessions_write(account.id)])
+            except IntegrityError:
+                continue
+            return CommandResult(account.id, account.version, max(r.notification.id for r in recordings))
+        raise Conflict("并发冲突过多，请稍后重试", "too many concurrent changes; please retry", code="contention")
+
     # --- signing in --------------------------------------------------------------------
 
     def sign_in(self, username: str, password: str, client: str) -> Actor | SignInRefused:
@@ -151,6 +174,8 @@ class PasswordService:
             reason = "unknown_account" if account is None else "no_password" if stored is None else "wrong_password"
         elif not account.active:  # type: ignore[union-attr]
             ok, reason = False, "account_revoked"
+        elif account.is_suspended:  # type: ignore[union-attr]
+            ok, reason = False, "account_suspended"
         self.store.record_sign_in(username.lower(), client, now, ok, reason)
         if not ok:
             failures = by_user + 1

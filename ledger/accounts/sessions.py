@@ -68,7 +68,7 @@ class SessionService:
         except AggregateNotFoundError:
             self.store.end_session(key)
             return None
-        if (not account.active or account.role != row.role or account.scope != row.scope
+        if (not account.usable or account.role != row.role or account.scope != row.scope
                 or getattr(account, "password_generation", 0) != row.password_generation):
             self.store.end_session(key)
             return None

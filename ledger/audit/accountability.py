@@ -178,6 +178,7 @@ def build_report(runtime: LedgerContext, area: str, date_from: date, date_to: da
         last = notifications[-1].id
     scan.compliance(date_from, date_to, now)
     scan.action_rows()
+    scan.rights_rows()
     for source in sources:
         scan.rows.update(source.rows(code.prefix, date_from, date_to, start, end, head, now))
     found = runtime.areas.get(code)

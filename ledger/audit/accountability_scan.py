@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 from ledger.accounts.aggregate import Account
 from ledger.audit.accountability_sections import (
     ACCESS_NAMES,
+    ACCOUNT_STATUS_NAMES,
     ACTION_NAMES,
     COMEBACK_NAMES,
     CORRECTABLE,
     CORRECTABLE_NAMES,
     JUMP_KIND_NAMES,
+    RIGHTS_CHANGE_NAMES,
     SECTION_KEYS,
     SECTIONS,
     STATUS_NAMES,
@@ -25,6 +27,7 @@ from ledger.audit.accountability_sections import (
 from ledger.disasters import state as disaster_state
 from ledger.disasters.aggregate import Disaster
 from ledger.disasters.deadlines import RULE_NAMES, evaluate
+from ledger.disasters.upward import UpwardReport
 from ledger.personal.access import PersonalDataExported, PersonalDataViewed
 from ledger.relief.case import ReliefCase
 from ledger.relief.fund import ReliefFund
@@ -39,6 +42,9 @@ CHINA = ZoneInfo("Asia/Shanghai")
 
 
 FLAGGED = ("late", "missing")
+
+
+AREA_ATTRIBUTES = ("village", "township", "county", "area", "jurisdiction")
 
 
 CENT = Decimal("0.01")
@@ -97,8 +103,11 @@ class AccountabilityScan:
         self.cases: dict[UUID, dict[str, str]] = {}  # case → village, county, programme, period
         self.payments: dict[tuple[UUID, str], dict[str, Any]] = {}  # (case, payment id) → amount, batch
         self.account_scope: dict[UUID, str] = {}
+        self.rights: dict[UUID, list[dict[str, Any]]] = {}  # account → its rights, change by change
+        self.area_of: dict[UUID, str] = {}  # accidents, incidents, housing, filings … → their area
         self.actions: Counter[tuple[str, str, str, str, str]] = Counter()
         self.rows: dict[str, list[dict[str, Any]]] = {key: [] for key in SECTION_KEYS}
+        self.upward: list[dict[str, Any]] = []  # the city's and province's upward reports (上报)
 
     def within(self, code: str | None) -> bool:
         return code is not None and code.startswith(self.prefix)
@@ -124,13 +133,34 @@ class AccountabilityScan:
             if isinstance(event, Account.Registered):
                 self.account_scope[oid] = event.scope
             in_area = self.within(self.account_scope.get(oid))
+            self._rights(oid, event)
+        elif isinstance(event, UpwardReport.Filed):
+            self.upward.append({"level": event.level, "kind": event.kind, "recorded_at": iso(event.timestamp),
+                                "day": event.day.isoformat() if event.day else None,
+                                "disaster_ids": list(event.disaster_ids)})
+            in_area = self.within(event.unit)
         else:
-            return  # key claims, the token index, idempotency records: no acting account
+            in_area = self._elsewhere(oid, event)
+            if in_area is None:
+                return  # key claims, the token index, idempotency records: no acting account
         actor = getattr(event, "actor", None)
         if in_area and isinstance(actor, dict) and self.in_period(event):
             self.actions[(str(actor.get("account_id") or ""), str(actor.get("username") or ""),
                           str(actor.get("role") or ""), str(actor.get("unit") or ""),
                           type(event).__qualname__)] += 1
+
+    def _elsewhere(self, oid: UUID, event: Any) -> bool | None:
+        """Every other aggregate whose events name who acted (accidents, incidents, housing, 冬春 filings,
+        reference figures …): its area is the most precise code its first event gives."""
+        if oid not in self.area_of:
+            for name in AREA_ATTRIBUTES:
+                code = getattr(event, name, None)
+                if isinstance(code, str) and code.isdigit():
+                    self.area_of[oid] = code
+                    break
+        if not isinstance(getattr(event, "actor", None), dict):
+            return None
+        return self.within(self.area_of.get(oid))
 
     # --- disasters -----------------------------------------------------------------------------
 
@@ -253,7 +283,7 @@ class AccountabilityScan:
         for state in self.disasters.values():
             if not date_from.isoformat() <= state["disaster_date"] <= date_to.isoformat():
                 continue
-            for flag in evaluate(state, self.rt.deadlines, now):
+            for flag in evaluate(state, self.rt.deadlines, now, self.upward):
                 if flag.status not in FLAGGED:
                     continue
                 rows.append({
@@ -269,6 +299,44 @@ class AccountabilityScan:
         rows = [{k: r[k] for k in order} for r in rows]
         rows.sort(key=lambda r: (r["disaster_date"], r["disaster_id"], r["due_at"] or "", r["rule"]))
         self.rows["late_and_missing"] = rows
+
+    def _rights(self, oid: UUID, event: Any) -> None:
+        changes = self.rights.setdefault(oid, [])
+        if isinstance(event, Account.Registered):
+            now = {"username": event.username, "role": event.role, "scope": event.scope, "status": "active"}
+        elif isinstance(event, Account.AccessChanged) and changes:
+            now = {**changes[-1], "role": event.role, "scope": event.scope}
+            self.account_scope[oid] = event.scope
+        elif isinstance(event, (Account.Suspended, Account.Restored, Account.Revoked)) and changes:
+            now = {**changes[-1], "status": {Account.Suspended: "suspended", Account.Restored: "active",
+                                            Account.Revoked: "revoked"}[type(event)]}
+        else:
+            return
+        actor = getattr(event, "actor", None) or {}
+        changes.append({**{k: now[k] for k in ("username", "role", "scope", "status")}, "at": event.timestamp,
+                        "change": type(event).__name__, "reason": scrub(getattr(event, "reason", None)),
+                        "changed_by": actor.get("username")})
+
+    def rights_rows(self) -> None:
+        """账号权限: for each account whose scope lay within the area, the rights in force at the period's start
+        and every change in the period, each with the moment it took effect and until when it held."""
+        rows = []
+        for oid, changes in self.rights.items():
+            if not any(self.within(c["scope"]) for c in changes):
+                continue
+            for i, c in enumerate(changes):
+                until = changes[i + 1]["at"] if i + 1 < len(changes) else None
+                if c["at"] >= self.end or (until is not None and until <= self.start):
+                    continue
+                rows.append({
+                    "username": c["username"], "account_id": str(oid), "role": c["role"], "scope": c["scope"],
+                    "status": c["status"], "status_name": ACCOUNT_STATUS_NAMES[c["status"]],
+                    "valid_from": iso(c["at"]), "valid_until": iso(until), "change": c["change"],
+                    "change_name": RIGHTS_CHANGE_NAMES[c["change"]], "reason": c["reason"],
+                    "changed_by": c["changed_by"],
+                })
+        rows.sort(key=lambda r: (r["username"], r["valid_from"]))
+        self.rows["account_rights"] = rows
 
     def action_rows(self) -> None:
         self.rows["actions_per_account"] = [

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+ACCOUNT_STATUS_NAMES = {"active": "正常", "suspended": "暂停", "revoked": "停用"}
+
+
+RIGHTS_CHANGE_NAMES = {"Registered": "开户", "AccessChanged": "角色或管辖范围变更", "Suspended": "暂停",
+                       "Restored": "恢复", "Revoked": "停用"}
+
+
 REPORT_KIND_NAMES = {"initial": "初报", "follow_up": "续报", "final": "核报"}
 
 
@@ -60,6 +67,24 @@ ACTION_NAMES = {
     "Account.TokenIssued": "签发令牌",
     "Account.TokenRevoked": "撤销令牌",
     "Account.Revoked": "停用账号",
+    "Accident.Recorded": "事故报告", "Accident.FollowUpFiled": "事故续报", "Accident.Regraded": "事故等级变更",
+    "Accident.ReportedUpward": "事故上报", "Accident.RescueConcluded": "救援结束",
+    "Accident.InvestigationOpened": "事故调查启动", "Accident.InvestigationReportSubmitted": "调查报告提交",
+    "Accident.ApprovalDeadlineExtended": "批复延期", "Accident.InvestigationApproved": "调查报告批复",
+    "Accident.Closed": "事故结案", "Accident.FindingRecorded": "认定迟报/漏报/谎报/瞒报",
+    "Accident.FindingWithdrawn": "撤销认定", "Accident.Withdrawn": "事故撤销",
+    "Incident.Opened": "事件建档", "Incident.Linked": "关联灾害/事故", "Incident.ResponseStarted": "启动响应",
+    "Incident.ResponseAdjusted": "调整响应", "Incident.ResponseEnded": "终止响应", "Incident.CommandTaken": "接管指挥",
+    "Incident.CommandTransferred": "移交指挥", "Incident.SupportRequested": "镇呼区应（请求）",
+    "Incident.SupportAnswered": "镇呼区应（响应）", "Incident.Closed": "事件结束",
+    "HousingCase.Applied": "倒损住房申请", "HousingCase.Deliberated": "评议", "HousingCase.ObjectionRaised": "异议（住房）",
+    "HousingCase.ObjectionResolved": "异议处理（住房）", "HousingCase.TownshipReviewed": "乡审（住房）",
+    "HousingCase.CountyApproved": "县定（住房）", "HousingCase.AgreementSigned": "签订协议",
+    "HousingCase.StepRecorded": "重建进度", "HousingCase.Inspected": "验收", "HousingCase.ProgressReported": "进度报告",
+    "HousingCase.ClosedEarly": "提前结案", "HousingCase.TranchePaid": "拨付补助", "HousingCase.TrancheReturned": "补助退回",
+    "HousingCase.OtherMoneyRecorded": "其他资金",
+    "SeasonNeedsFiling.Filed": "冬春需救助情况上报", "SeasonNeedsFiling.Corrected": "冬春需救助情况更正",
+    "ReferenceFigures.Loaded": "参考数据导入",
 }
 
 
@@ -163,6 +188,11 @@ SECTIONS: tuple[Section, ...] = (
     Section("actions_per_account", "账号操作", (
         ("actor", "账号"), ("account_id", "账号 ID"), ("actor_role", "角色"), ("actor_unit", "单位"),
         ("event_type", "操作类型"), ("event_name", "操作名称"), ("count", "次数"),
+    )),
+    Section("account_rights", "账号权限", (
+        ("username", "账号"), ("account_id", "账号 ID"), ("role", "角色"), ("scope", "管辖范围"),
+        ("status", "状态"), ("status_name", "状态名称"), ("valid_from", "起始时间"), ("valid_until", "截止时间"),
+        ("change", "变更"), ("change_name", "变更名称"), ("reason", "理由"), ("changed_by", "操作人"),
     )),
 )
 

@@ -206,5 +206,16 @@ class AuditService:
         elif isinstance(aggregate, Account):
             if actor.role not in (Role.AUDITOR, Role.ADMIN) and actor.account_id != aggregate.id:
                 raise NotPermitted("只有审计和管理员可以查看账号历史", "only auditors and admins read account histories")
+        elif isinstance(area := _area_of(aggregate), str):
+            actors.require_reader(actor, area)  # accidents, incidents, 冬春 filings, reference figures …
         elif actor.role not in (Role.AUDITOR, Role.ADMIN):
             raise NotPermitted("只有审计和管理员可以查看该记录", "only auditors and admins read this record")
+
+
+def _area_of(aggregate: Any) -> str | None:
+    """The most precise area code an aggregate is about (village, township, county, area, jurisdiction)."""
+    for name in ("village", "township", "county", "area", "jurisdiction"):
+        code = getattr(aggregate, name, None)
+        if isinstance(code, str) and code.isdigit():
+            return code
+    return None

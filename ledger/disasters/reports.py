@@ -147,6 +147,13 @@ def require_text(value: str, field_name: str) -> None:
         )
 
 
+def refiled_kind(reports: list[dict[str, Any]], kind: ReportKind, refiles: int | None) -> ReportKind:
+    """A refiled 初报 is a 初报 again (recorded with a 续报's event naming the report it refiles)."""
+    if refiles is not None and kind is ReportKind.FOLLOW_UP and reports[refiles - 1]["kind"] is ReportKind.INITIAL:
+        return ReportKind.INITIAL
+    return kind
+
+
 def new_report(number: int, kind: ReportKind, figures: dict[str, dict[str, str]], as_of: datetime,
                explanation: str | None, jumps: list[dict[str, str]], refiles: int | None,
                phoned_at: datetime | None, actor: dict[str, Any]) -> dict[str, Any]:

@@ -62,9 +62,15 @@ def apply(state: dict[str, Any] | None, event: Any) -> dict[str, Any]:
         }
     assert state is not None, "a disaster's first event is its 初报"
     if isinstance(event, REPORT_EVENTS):
+        kind = KIND[type(event)]
+        refiles = getattr(event, "refiles", None)
+        if refiles and kind == "follow_up" and 0 < refiles <= len(state["reports"]) \
+                and state["reports"][refiles - 1]["kind"] == "initial":
+            kind = "initial"  # a refiled 初报 is shown as a 初报
         state["reports"].append({
             "number": len(state["reports"]) + 1,
-            "kind": KIND[type(event)],
+            "kind": kind,
+            "refiles": refiles,
             "review": "submitted",
             "figures": event.figures,
             "as_of": _iso(getattr(event, "as_of", None) or getattr(event, "occurred_at", None)),
@@ -77,7 +83,7 @@ def apply(state: dict[str, Any] | None, event: Any) -> dict[str, Any]:
         current = state.setdefault("current", {})
         for township, figures in event.figures.items():
             current.setdefault(township, {}).update(figures)
-        state["counted_kind"] = KIND[type(event)]
+        state["counted_kind"] = kind
     elif isinstance(event, (Disaster.ReportAccepted, Disaster.ReportReturned)):
         report = state["reports"][event.number - 1]
         report["review"] = "accepted" if isinstance(event, Disaster.ReportAccepted) else "returned"
@@ -99,6 +105,7 @@ def apply(state: dict[str, Any] | None, event: Any) -> dict[str, Any]:
         state.setdefault("responses", []).append({
             "action": event.action, "level": event.level, "decided_at": _iso(event.decided_at),
             "recorded_at": _iso(event.timestamp), "plan": event.plan,
+            "government_level": event.government_level,  # which responses start the daily 零报告
         })
     elif isinstance(event, Disaster.Retracted):
         state["retracted"] = True

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -30,12 +31,17 @@ class PersonalDataKey:
 
     def encrypt(self, value: str) -> str:
         nonce = os.urandom(12)
-        sealed = AESGCM(self._derived(b"field-encryption")).encrypt(nonce, value.encode(), None)
+        sealed = self._fields.encrypt(nonce, value.encode(), None)
         return base64.b64encode(nonce + sealed).decode()
 
     def decrypt(self, token: str) -> str:
         raw = base64.b64decode(token)
-        return AESGCM(self._derived(b"field-encryption")).decrypt(raw[:12], raw[12:], None).decode()
+        return self._fields.decrypt(raw[:12], raw[12:], None).decode()
+
+    @cached_property
+    def _fields(self) -> AESGCM:
+        """The field cipher, derived once per key (an export decrypts a name per row)."""
+        return AESGCM(self._derived(b"field-encryption"))
 
     def _derived(self, label: bytes) -> bytes:
         return hmac.new(self.key, label, hashlib.sha256).digest()

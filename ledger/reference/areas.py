@@ -78,6 +78,20 @@ def _seed_layer() -> _Layer:
     return _Layer(SEED_EDITION, f"seed-{SEED_EDITION}", origin, read_stored(text, origin))
 
 
+def imported_editions(data_dir: Path | None) -> tuple[tuple[str, int, int], ...]:
+    """What `areas import` has stored (name, size, modification time of each file): when it changes, a table
+    loaded before is out of date."""
+    folder = Path(data_dir) / IMPORT_DIR if data_dir is not None else None
+    if folder is None or not folder.is_dir():
+        return ()
+    out = []
+    for path in folder.iterdir():
+        if STORED_NAME.fullmatch(path.name) and not path.name.startswith("."):
+            stat = path.stat()
+            out.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(out))
+
+
 def _import_layers(data_dir: Path | None) -> list[_Layer]:
     if data_dir is None:
         return []

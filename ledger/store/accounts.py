@@ -40,6 +40,9 @@ POSTGRES_DDL = [
     .replace("CREATE TABLE IF NOT EXISTS ", "CREATE TABLE IF NOT EXISTS {schema}.")
     .replace(" ON account_", " ON {schema}.account_")
     for s in SQLITE_DDL
+] + [
+    # a session's last_seen_at is updated on every page: room in its page for a HOT update (no index changes)
+    "ALTER TABLE {schema}.account_sessions SET (fillfactor = 70)",
 ]
 
 

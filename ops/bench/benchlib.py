@@ -43,7 +43,9 @@ from api.settings import Settings, postgres_env, prepare_postgres
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_VAR = BENCH_DIR / "var"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/relief_bench?schema=bench"
-SHARED_AREAS = ROOT.parent / "shared" / "data" / "areas"
+SHARED_AREAS = next((p / "shared" / "data" / "areas" for p in ROOT.parents
+                     if (p / "shared" / "data" / "areas").is_dir()), ROOT.parent / "shared" / "data" / "areas")
+"""The national area tables (beside the checkout, or beside a folder of checkouts)."""
 TOKENS_FILE = "bench-tokens.json"
 INFO_FILE = "bench-dataset.json"
 
@@ -136,6 +138,27 @@ def store_size(settings: Settings) -> str:
         return ", ".join(f"{name} {human_bytes(size)}" for name, size in rows if size > 64 * 1024) or "empty"
     files = sorted(settings.data_dir.glob("ledger*.sqlite*"))
     return ", ".join(f"{p.name} {human_bytes(p.stat().st_size)}" for p in files if p.stat().st_size) or "empty"
+
+
+def store_bytes(settings: Settings) -> int:
+    """Bytes of the whole data set: on PostgreSQL every relation of the schema (events, views, indexes,
+    TOAST), on SQLite every database file of the data directory (the log and the views' files)."""
+    if settings.uses_postgres:
+        import psycopg
+
+        env = postgres_env(settings.database_url or "")
+        schema = env.get("POSTGRES_SCHEMA", "public")
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]),
+            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+        ) as conn:
+            row = conn.execute(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'm')",
+                (schema,),
+            ).fetchone()
+        return int(row[0]) if row else 0
+    return sum(p.stat().st_size for p in settings.data_dir.rglob("*.sqlite*") if p.is_file())
 
 
 def code_fingerprint() -> str:

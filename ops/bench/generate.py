@@ -914,7 +914,7 @@ def main(argv: list[str] | None = None) -> int:
         "backend": label, "events": head, "disaster_events": done_events, "processes": len(records),
         "year": args.year, "seed": args.seed, "generate_code": code, "generation_seconds": round(elapsed, 1),
         "events_per_second": round(done_events / elapsed), "generation": clock.as_dict(done_events),
-        "save_seconds": round(gen.save_seconds, 1),
+        "save_seconds": round(gen.save_seconds, 1), "size_generated": benchlib.store_bytes(settings),
         "by_type": dict(gen.by_type), "generated_at": datetime.now(BEIJING).isoformat(timespec="seconds"),
     })
     return 0

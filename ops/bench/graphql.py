@@ -262,6 +262,8 @@ async def bench(args: argparse.Namespace) -> int:
         "code": code,
         "statistics": {k: round(v, 1) for k, v in s.items()}, "board": {k: round(v, 1) for k, v in b.items()},
         "sql": {k: round(v, 1) for k, v in benchlib.summary_ms(sql_lat).items()},
+        "groups": {f"{level}·{kind}": round(benchlib.summary_ms([s_lat[i] for i in idx])["p95"], 1)
+                   for (level, kind), idx in sorted(groups.items()) if idx},
     }
     benchlib.write_json(settings.data_dir / benchlib.INFO_FILE, info_all)
     return 0

@@ -26,7 +26,7 @@ DDL = [
     " accident_id TEXT PRIMARY KEY, county TEXT NOT NULL, township TEXT NOT NULL, sector TEXT NOT NULL,"
     " occurred_date TEXT NOT NULL, year INTEGER NOT NULL, grade TEXT NOT NULL, max_grade TEXT NOT NULL,"
     " status TEXT NOT NULL, deaths INTEGER NOT NULL, missing INTEGER NOT NULL, seriously_injured INTEGER NOT NULL,"
-    " direct_loss_fen BIGINT NOT NULL, entries TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)",
+    " direct_loss_fen BIGINT NOT NULL, entries TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL){ff}",
     "CREATE INDEX IF NOT EXISTS {n}_rows_county ON {t}_rows (county, occurred_date)",
     "CREATE TABLE IF NOT EXISTS {t}_log ("
     " accident_id TEXT NOT NULL, position BIGINT NOT NULL, county TEXT NOT NULL, kind TEXT NOT NULL,"

@@ -23,7 +23,7 @@ DDL = [
     " disaster_id TEXT PRIMARY KEY, county TEXT NOT NULL, hazard TEXT NOT NULL, subtype TEXT,"
     " disaster_date TEXT NOT NULL, occurred_at TEXT NOT NULL, stage TEXT NOT NULL, response_level INTEGER,"
     " review_status TEXT, last_report_at TEXT, report_count INTEGER NOT NULL, totals TEXT NOT NULL,"
-    " state TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)",
+    " state TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL){ff}",
     "CREATE INDEX IF NOT EXISTS {n}_rows_county ON {t}_rows (county, disaster_date)",
     "CREATE INDEX IF NOT EXISTS {n}_rows_date ON {t}_rows (disaster_date, disaster_id)",
 ]

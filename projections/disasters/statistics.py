@@ -28,7 +28,7 @@ SCALE = 100
 
 
 DDL = [
-    "CREATE TABLE IF NOT EXISTS {t}_state (disaster_id TEXT PRIMARY KEY, state TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {t}_state (disaster_id TEXT PRIMARY KEY, state TEXT NOT NULL){ff}",
     "CREATE TABLE IF NOT EXISTS {t}_figures ("
     " disaster_id TEXT NOT NULL, township TEXT NOT NULL, county TEXT NOT NULL, hazard TEXT NOT NULL,"
     " subtype TEXT, disaster_date TEXT NOT NULL, indicator TEXT NOT NULL, hundredths BIGINT NOT NULL,"

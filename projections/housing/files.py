@@ -34,7 +34,7 @@ COLUMNS = (
 DDL = [
     "CREATE TABLE IF NOT EXISTS {t}_files (" + ", ".join(
         f"{c} {'BIGINT' if c.endswith('_fen') else 'INTEGER' if c in ('disaster_year', 'rooms', 'members', 'version', 'failed_inspections') else 'TEXT'}"
-        + (" PRIMARY KEY" if c == "case_id" else "") for c in COLUMNS) + ")",
+        + (" PRIMARY KEY" if c == "case_id" else "") for c in COLUMNS) + "){ff}",
     "CREATE INDEX IF NOT EXISTS {n}_files_village ON {t}_files (village, disaster_id)",
     "CREATE INDEX IF NOT EXISTS {n}_files_disaster ON {t}_files (disaster_id, township, damage)",
 ]

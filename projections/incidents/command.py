@@ -20,11 +20,11 @@ from projections.views import BatchingView, PostgresView, SQLiteView
 DDL = [
     "CREATE TABLE IF NOT EXISTS {t}_rows ("
     " incident_id TEXT PRIMARY KEY, area TEXT NOT NULL, category TEXT NOT NULL, title TEXT NOT NULL,"
-    " occurred_at TEXT NOT NULL, closed INTEGER NOT NULL, entries TEXT NOT NULL, version INTEGER NOT NULL)",
+    " occurred_at TEXT NOT NULL, closed INTEGER NOT NULL, entries TEXT NOT NULL, version INTEGER NOT NULL){ff}",
     "CREATE INDEX IF NOT EXISTS {n}_rows_area ON {t}_rows (area)",
     "CREATE TABLE IF NOT EXISTS {t}_calls ("
     " incident_id TEXT NOT NULL, request_id TEXT NOT NULL, township TEXT NOT NULL, requested_at TEXT NOT NULL,"
-    " answered_at TEXT, PRIMARY KEY (incident_id, request_id))",
+    " answered_at TEXT, PRIMARY KEY (incident_id, request_id)){ff}",
     "CREATE INDEX IF NOT EXISTS {n}_calls_township ON {t}_calls (township, requested_at)",
 ]
 

@@ -27,7 +27,7 @@ DDL = [
     " allocated_city BIGINT NOT NULL DEFAULT 0, allocated_county BIGINT NOT NULL DEFAULT 0,"
     " given_back BIGINT NOT NULL DEFAULT 0, paid BIGINT NOT NULL DEFAULT 0, returned BIGINT NOT NULL DEFAULT 0,"
     " balance BIGINT NOT NULL DEFAULT 0, documents TEXT NOT NULL, version INTEGER NOT NULL,"
-    " opened_at TEXT NOT NULL, updated_at TEXT NOT NULL)"),
+    " opened_at TEXT NOT NULL, updated_at TEXT NOT NULL){ff}"),
     "CREATE INDEX IF NOT EXISTS {n}_funds_county ON {t}_funds (county, programme, period)",
 ]
 

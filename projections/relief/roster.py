@@ -80,7 +80,7 @@ DDL = [
     " version INTEGER NOT NULL, updated_at TEXT NOT NULL,"
     " head_name_cipher TEXT NOT NULL, address_cipher TEXT NOT NULL, assessed_on TEXT, posting_recorded_at TEXT,"
     " posting_backdated_days INTEGER NOT NULL, posting_reason TEXT, disaster_id TEXT, members INTEGER NOT NULL,"
-    " floor_fen BIGINT, standard_id TEXT, applied_at TEXT NOT NULL)"),
+    " floor_fen BIGINT, standard_id TEXT, applied_at TEXT NOT NULL){ff}"),
     "CREATE INDEX IF NOT EXISTS {n}_rows_list ON {t}_rows (programme, period, case_id)",
     "CREATE INDEX IF NOT EXISTS {n}_rows_village ON {t}_rows (village, programme, period)",
     "CREATE INDEX IF NOT EXISTS {n}_rows_stage ON {t}_rows (stage, village)",

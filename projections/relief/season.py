@@ -1,9 +1,9 @@
 """The 冬春 season's clocks for an area: the survey and the upward filings (see `ledger.relief.season`).
 
 The survey of a county is under way once its first 冬春 户报 of the season is
-recorded (the roster knows when). Upward filings arrive with the reports to
-the level above (`UpwardReport`, the reporting work); until those are
-followed here, `filings` is empty and a past deadline reads 未报.
+recorded (the roster knows when). An upward filing arrives when the level
+files its 需救助 figures (`ledger.relief.season_filing`): `filings` answers
+`get((level, area))` with the recorded time of that area's first filing.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def current_season(today: date) -> str:
 
 
 def season_flags(roster: Any, rules: ReliefRules, period: str, area: str, today: date,
-                 filings: dict[tuple[str, str], datetime] | None = None) -> list[SeasonFlag]:
+                 filings: Any = None) -> list[SeasonFlag]:
     """Every clock of the season for the area: per county (the area's own, or those with 冬春 cases) the
     survey and the county's filing; per city and province above them, their filings."""
     if not is_season(period):

@@ -27,7 +27,7 @@ TIMELINESS_TABLES = ("{t}_relief_moments",)
 TIMELINESS_DDL = [
     "CREATE TABLE IF NOT EXISTS {t}_relief_moments (case_id TEXT NOT NULL, ref TEXT NOT NULL,"
     " disaster_id TEXT NOT NULL, village TEXT NOT NULL, kind TEXT NOT NULL, moment TEXT NOT NULL,"
-    " active INTEGER NOT NULL, PRIMARY KEY (case_id, ref))",
+    " active INTEGER NOT NULL, PRIMARY KEY (case_id, ref)){ff}",
     "CREATE INDEX IF NOT EXISTS {n}_relief_moments_disaster ON {t}_relief_moments (disaster_id, village)",
 ]
 

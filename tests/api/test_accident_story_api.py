@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ledger.accounts.service import local_operator
 from tests.api.test_accidents_api import CREDIT_CODE, HUANGWEI, assert_error
 from tests.unit.test_audit import Clock
 
@@ -130,3 +131,27 @@ def test_the_scripted_accident_shows_each_regrading_the_follow_up_change_and_the
     assert flags("supplement.same_day")[-1] == ("late", bj(45, 0).isoformat())
     assert all(c["due_at"].endswith("+08:00") for c in clocks)
     assert datetime.fromisoformat(state["updated_at"]) == bj(45, 9).astimezone(UTC)
+
+
+def test_an_accident_as_known_at_a_moment_shows_what_had_been_reported_by_then(client, as_role, clock, runtime):
+    accident_id = file_story(client, as_role, clock)
+    clock.set(bj(6, 9))
+
+    def known(at: datetime, role: str = "auditor") -> Any:
+        return client.get(f"/v1/audit/{accident_id}/as-known-at", params={"at": at.isoformat()},
+                          headers=as_role(role))
+
+    day_one = known(bj(1, 12))
+    assert day_one.status_code == 200, day_one.text
+    body = day_one.json()
+    assert (body["state"]["casualties.deaths"], body["state"]["grade"]) == (4, "larger")
+    assert [e["type"] for e in body["recorded_after"]].count("FollowUpFiled") == 5
+    first_hour = known(bj(0, 15)).json()
+    assert (first_hour["state"]["casualties.deaths"], first_hour["state"]["grade"]) == (1, "ordinary")
+    assert known(bj(3, 12), "county").json()["state"]["grade"] == "major"
+    operator = local_operator()
+    runtime.accounts.register(operator, "cq-auditor", "auditor", "500107")
+    token, _ = runtime.accounts.issue_token(operator, "cq-auditor")
+    elsewhere = client.get(f"/v1/audit/{accident_id}/as-known-at", params={"at": bj(1, 12).isoformat()},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert elsewhere.status_code == 403  # an auditor of another county does not read this accident

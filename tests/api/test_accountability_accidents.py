@@ -56,6 +56,9 @@ def test_accidents_appear_in_the_accountability_report(client, as_role, clock): 
         ("withdrawn", "F2", "瞒报", "test-province")]
     assert findings[0]["against"] == "county 320921000000" and "sha256:" + "ab" * 32 in findings[0]["evidence"]
     assert "13800001234" not in findings[0]["text"] and findings[0]["definition"] == "报告事故的时间超过规定时限"
+    actions = {(r["actor"], r["event_name"]): r["count"] for r in report["actions_per_account"]}
+    assert actions[("test-city", "认定迟报/漏报/谎报/瞒报")] == 2 and actions[("test-province", "撤销认定")] == 1
+    assert actions[("test-county", "事故续报")] >= 1  # who acted on accidents is counted like everyone else
     [late_supplement] = report["accident_late_supplements"]
     assert late_supplement["window_days"] == 30 and late_supplement["report_number"] == 8
     # The original reports are untouched by the findings.

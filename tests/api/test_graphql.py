@@ -42,7 +42,7 @@ from tests.api.graphql_fixtures import (
 )
 
 D = Decimal
-RULES_VERSION = "deadlines-default-2026.1"
+RULES_VERSION = "deadlines-default-2026.2"
 
 
 @pytest.fixture
@@ -541,14 +541,17 @@ def test_compliance_flags_a_late_and_an_on_time_initial_report(api: Api) -> None
     report = compliance(api, "city", CITY)
     flags = {(f["disasterId"], f["rule"]): f for f in report["flags"]}
     assert flags[(on_time["id"], "initial.upper")]["status"] == "on_time"
-    assert (report["onTime"], report["late"], report["missing"], report["pending"]) == (2, 1, 0, 1)
+    # …and the province's own 2 h from the city's handling starts (not yet due).
+    province = flags[(on_time["id"], "initial.province")]
+    assert (province["status"], province["level"], province["unit"]) == ("pending", "province", "320000000000")
+    assert (report["onTime"], report["late"], report["missing"], report["pending"]) == (2, 1, 0, 2)
 
     # The status filter narrows the flags, not the counts.
     only_late = compliance(api, status=["late"])
     assert [(f["disasterId"], f["rule"]) for f in only_late["flags"]] == [(late["id"], "initial.county")]
-    assert (only_late["onTime"], only_late["late"], only_late["pending"]) == (2, 1, 1)
+    assert (only_late["onTime"], only_late["late"], only_late["pending"]) == (2, 1, 2)
     some = compliance(api, status=["on_time", "pending"])
-    assert sorted(f["status"] for f in some["flags"]) == ["on_time", "on_time", "pending"]
+    assert sorted(f["status"] for f in some["flags"]) == ["on_time", "on_time", "pending", "pending"]
     assert compliance(api, status=["missing"])["flags"] == []
 
     # Out of the period, and for a township inside it.
@@ -678,6 +681,22 @@ def test_graphql_arguments_are_checked_like_rest(api: Api, scenario: Scenario) -
     field = big["extensions"]["fields"][0]
     assert (field["field"], field["code"]) == ("first", "out_of_range") and " / " in field["message"]
     assert api.data("{ disasters(first: 100) { totalCount } }", {}, "county")["disasters"]["totalCount"] >= 1
+
+
+def test_more_arguments_are_checked_and_a_wider_area_is_refused_unless_the_answer_says_so(
+        api: Api, scenario: Scenario) -> None:
+    """Pages over the limit everywhere, a diff backwards, and a township asking for its county."""
+    for query in ("{ housingFiles(first: 1000) { caseId } }",
+                  "{ projectionStatus { deadLetters(first: 101) { position } } }"):
+        field = api.error(query)["extensions"]["fields"][0]
+        assert (field["field"], field["code"]) == ("first", "out_of_range"), query
+    backwards = api.error(f'{{ diff(id: "{scenario.ids["A"]}", fromVersion: 3, toVersion: 1) {{ field }} }}', None,
+                          "auditor")
+    assert backwards["extensions"]["fields"][0]["code"] == "after_to_version"
+    # Compliance has no narrowedFrom: the county asked by a township account is refused, not silently cut.
+    refused = api.error('{ compliance(area: "320921", period: {year: 2025}) { late } }', None, "township")
+    assert refused["extensions"]["code"] == "forbidden", refused
+    assert api.data('{ compliance(area: "320921100", period: {year: 2025}) { late } }', None, "township")
 
 
 def test_every_time_answered_is_beijing_time_with_its_offset(api: Api, scenario: Scenario) -> None:

@@ -156,6 +156,19 @@ def test_a_file_with_good_and_bad_rows_imports_nothing_and_names_each_bad_row(
             assert clear not in response.text
 
 
+def test_blank_and_pre_numbered_rows_are_ignored_and_rows_are_named_as_the_spreadsheet_numbers_them(
+        files_client: TestClient, tokens: dict[str, str], runtime: LedgerRuntime) -> None:
+    rows = [household(1), [None] * len(HEADER), [3] + [None] * (len(HEADER) - 1), ["4", "", " "], household(5)]
+    response = upload(files_client, tokens, xlsx(rows))  # rows 3 … 7 of the sheet; 4, 5 and 6 are blank
+    assert response.status_code == 201, response.text
+    assert response.json()["imported"] == 2
+
+    csv_rows = [household(11), ["12"] + [""] * (len(HEADER) - 1), [], household(14, phone="")]
+    refused = upload(files_client, tokens, gb18030_csv(csv_rows), name="户报.csv")  # header on line 1
+    assert problems(refused) == {("row 5.户主联系方式", "required")}
+    assert refused.json()["error"]["details"]["rows"] == 2
+
+
 def test_an_all_good_file_imports_every_row_as_one_transaction(
         files_client: TestClient, tokens: dict[str, str], runtime: LedgerRuntime) -> None:
     before = runtime.position()

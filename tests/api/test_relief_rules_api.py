@@ -290,7 +290,7 @@ def test_the_season_clocks_flag_a_late_survey_and_a_missing_upward_filing(client
     assert (survey["area"], survey["dueOn"], upward["dueOn"]) == (COUNTY, f"{year}-09-30", f"{year}-10-15")
     assert survey["status"] == ("late" if today(client) > date(year, 9, 30) else "on_time")
     assert upward["status"] == ("missing" if today(client) > date(year, 10, 15) else "pending")
-    assert upward["arrivedAt"] is None  # upward filings arrive with the reports to the level above (not yet wired)
+    assert upward["arrivedAt"] is None  # nothing filed upward (see test_season_filing_api)
 
 
 def test_a_winter_spring_application_after_the_season_is_refused(client, tokens) -> None:

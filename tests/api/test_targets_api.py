@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -169,3 +170,22 @@ def test_the_command_line_loads_a_spreadsheet_all_or_nothing(tmp_path: Path, mon
         assert [load["label"] for load in figures.loads] == ["上街区 2020"]
     plans = runner.invoke(targets_cli, ["plans", "--area", "410106"])
     assert "生产安全事故死亡人数: 下降16%" in plans.output
+
+
+def test_a_county_uploads_its_reference_figures_over_rest_all_or_nothing(api: Api):
+    def upload(role: str, body: str, name: str = "统计公报.csv") -> Any:
+        return api.client.post("/v1/targets/reference-figures", headers=api.headers(role),
+                               data={"label": "2016-2020 统计公报"},
+                               files={"file": (name, (HEADER + body).encode("utf-8"), "text/csv")})
+
+    before = api.runtime.position()
+    bad = upload("county", "320921,2019,300,8,10,1,520000\n320921,20x,1,1,1,1,1\n")
+    assert bad.status_code == 422 and [f["field"] for f in bad.json()["error"]["fields"]] == ["rows.3.year"]
+    assert api.runtime.position() == before  # nothing loaded
+    assert upload("county", "500107,2019,300,8,10,1,520000\n").status_code == 403  # outside its scope
+    assert upload("auditor", baselines()).status_code == 403
+    done = upload("county", baselines())
+    assert done.status_code == 201, done.text
+    assert (done.json()["rows"], done.json()["jurisdictions"]) == (10, ["320921"])
+    loaded = api.runtime.targets.reference("320921")
+    assert loaded.value(2018, "larger_and_above_accidents") == Decimal(1) and loaded.loads[0]["file_name"] == "统计公报.csv"

@@ -16,7 +16,7 @@ import pytest
 
 from ledger.disasters.inputs import Correction, ResponseChange
 from ledger.disasters.keys import disaster_id
-from ledger.disasters.reports import ReportClosed, Stage
+from ledger.disasters.reports import ReportClosed, ReportKind, Stage
 from ledger.runtime import LedgerRuntime
 from ledger.store.actors import Actor
 from ledger.store.errors import Conflict, InvalidInput, NotFound, NotPermitted, VersionMismatch
@@ -338,7 +338,7 @@ def test_only_a_returned_report_is_refiled(rt, staff):
     disaster = rt.disasters.get(staff.township, process.id)
     assert disaster.report(2)["refiles"] == 1
     assert disaster.township_figures() == {XIANGSHUI: figures(affected_population=900)}
-    assert disaster.stage is Stage.FOLLOW_UP
+    assert disaster.stage is Stage.INITIAL and disaster.report(2)["kind"] is ReportKind.INITIAL  # a 初报 again
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -685,15 +685,17 @@ def test_a_response_change_needs_a_known_action_and_its_plan(rt, staff):
     }
 
 
-def test_a_retracted_process_keeps_its_key(rt, staff):
+def test_a_retracted_process_frees_its_key_for_the_next_process(rt, staff):
     process = rt.disasters.file_initial(staff.county, an_initial_report())
     rt.disasters.retract(staff.city, process.id, "经核实不属于自然灾害")
-    with pytest.raises(Conflict) as refused:
-        rt.disasters.file_initial(staff.county, an_initial_report())
-    assert refused.value.details["existing_id"] == str(process.id)
     with pytest.raises(Conflict) as closed:
         rt.disasters.file_follow_up(staff.county, process.id, a_figures_report())
     assert closed.value.code == "retracted"
+    second = rt.disasters.file_initial(staff.county, an_initial_report())
+    assert second.id != process.id
+    with pytest.raises(Conflict) as refused:
+        rt.disasters.file_initial(staff.county, an_initial_report())
+    assert refused.value.details["existing_id"] == str(second.id)
 
 
 # --- what each account sees -----------------------------------------------------------------------

@@ -199,11 +199,12 @@ async def _file(request: Request, disaster_id: UUID, final: bool) -> Response:
     township = viewer.actor.scope if viewer.actor.role is Role.TOWNSHIP else values.get("township", "")
     use_case = runtime.disasters.file_final if final else runtime.disasters.file_follow_up
     try:
+        photos = await _photos(request, runtime)
         report = FiguresReport(figures={township: figures_from(values, runtime.indicators)},
                                as_of=beijing_time(values, "as_of"),  # type: ignore[arg-type]
-                               explanation=optional(values, "explanation"))
+                               explanation=optional(values, "explanation"), attachments=tuple(photos))
         body = {"figures": report.figures, "as_of": report.as_of.isoformat(), "explanation": report.explanation,
-                "final": final}
+                "final": final, "photos": [p["sha256"] for p in photos]}
         result = await run_in_threadpool(use_case, viewer.actor, disaster_id, report, None,
                                          idempotency(request, viewer, values, body))
     except DomainError as exc:
@@ -213,6 +214,19 @@ async def _file(request: Request, disaster_id: UUID, final: bool) -> Response:
             explanation_required=exc.code == "explanation_required",
         )
     return redirect(f"/reports/{disaster_id}", after=result.position, done="final" if final else "follow_up")
+
+
+async def _photos(request: Request, runtime: Any) -> list[dict[str, str]]:
+    """Scene photos sent with the form (multipart): stored in the blob store, attached by their hash."""
+    form = await request.form()  # the same parsed form `form_of` read
+    out = []
+    for item in form.getlist("photos"):
+        if isinstance(item, str) or not item.filename:
+            continue
+        data = await item.read(runtime.blobs.max_bytes + 1)
+        stored = await run_in_threadpool(runtime.blobs.put, data, item.content_type)
+        out.append({"sha256": stored.ref, "type": stored.type, "name": item.filename[:200], "kind": "photo"})
+    return out
 
 
 @router.post("/reports/{disaster_id}/follow-up")

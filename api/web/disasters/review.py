@@ -103,8 +103,11 @@ async def accept(request: Request, disaster_id: UUID, number: int) -> Response:
     viewer, values = await form_of(request)
     runtime = request.app.state.runtime
     try:
+        subtype = optional(values, "subtype")
         result = await run_in_threadpool(runtime.disasters.accept, viewer.actor, disaster_id, number, None,
-                                         idempotency(request, viewer, values, {"number": number}))
+                                         idempotency(request, viewer, values, {"number": number,
+                                                                               "subtype": subtype}),
+                                         subtype=subtype)
     except DomainError as exc:
         if _partial(request):
             return await _queue_row(request, disaster_id, number, row_error=exc.zh)

@@ -125,7 +125,8 @@ def _roster(request: Request, viewer: Any, programme: str, period: str, revealed
             relief_files.write_roster(roster_view.iter_rows(programme, period, viewer.actor.scope), buffer,
                                       subtitle=_subtitle(area.name if area else "", viewer.actor.scope, programme,
                                                          period),
-                                      names=names, reveal=runtime.pii.decrypt if revealed else None)
+                                      names=names, reveal=runtime.pii.decrypt if revealed else None,
+                                      areas=runtime.areas)
     except BaseException:
         buffer.close()
         raise

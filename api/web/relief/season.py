@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.web.auth import require_viewer
 from api.web.pages import page_router, view, wait_for
+from api.web.relief import needs_filing
 from api.web.relief.cases import current_period
 from api.web.templating import CHINA, render
 from ledger.relief.applications import check_period
@@ -63,7 +64,7 @@ async def season(request: Request, period: str = "", area: str = "", after: str 
         figures = roster.winter_spring_statistics(scope, period)
         return {
             "totals": figures.totals, "breakdown": figures.breakdown,
-            "flags": season_flags(roster, rules, period, scope, today),
+            "flags": season_flags(roster, rules, period, scope, today, runtime.season_filings.filed_at(period)),
             "timeliness": timeliness_of(roster, board, scope, None, rules.timeliness_target_hours, now),
             "matches": roster.matches(scope, None, period),
             "equal": roster.equal_amounts(scope, rules.equal_amount_min_households, None, period),
@@ -73,4 +74,5 @@ async def season(request: Request, period: str = "", area: str = "", after: str 
     first, last = rules.season.bounds(period, scope)
     return render(request, "relief/season.html", period=period, area=scope, first=first, last=last,
                   festival=rules.spring_festival.get(period), caught_up=caught_up, areas=runtime.areas,
-                  clock_names=CLOCK_NAMES, target_hours=rules.timeliness_target_hours, **found)
+                  clock_names=CLOCK_NAMES, target_hours=rules.timeliness_target_hours,
+                  files_upward=needs_filing.own_area(viewer.actor) is not None, **found)
