@@ -241,7 +241,7 @@ def test_the_queue_answers_an_inline_accept_with_its_row_and_a_plain_form_with_t
         form = web.get("/reports/new?hazard=flood").text
         answer = web.post("/reports/new", data={
             "csrf_token": token(form), "idempotency_key": token(form, "idempotency_key"), "hazard": "flood",
-            "township": "320921100", "occurred_at": when, "f_affected_population": "12"}, follow_redirects=False)
+            "subtype": "river_flood", "township": "320921100", "occurred_at": when, "f_affected_population": "12"}, follow_redirects=False)
         filed.append(answer.headers["location"].split("/")[2].split("?")[0])
     sign_in(web, "xs-county")
     queue = web.get("/review").text
@@ -249,7 +249,8 @@ def test_the_queue_answers_an_inline_accept_with_its_row_and_a_plain_form_with_t
 
     inline = web.post(f"/review/{filed[0]}/1/accept", data={"csrf_token": csrf, "idempotency_key": "k-1"},
                       headers={"HX-Request": "true", "HX-Target": f"queue-{filed[0]}-1"})
-    assert inline.status_code == 200
+    assert inline.status_code == 200, inline.text
+    assert 'class="alert"' not in inline.text, re.findall(r'class="alert" role="alert">([^<]*)<', inline.text)
     assert f'id="queue-{filed[0]}-1"' in inline.text and "已审核通过" in inline.text and "<html" not in inline.text
 
     missing = web.post(f"/review/{filed[1]}/1/return", data={"csrf_token": csrf, "idempotency_key": "k-2"},

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from tests.browser.conftest import shoot
 from tests.browser.steps import beijing_input, fill, sign_in, text_of, wait_for
@@ -45,6 +46,7 @@ def test_the_queue_accepts_and_returns_in_place_and_the_history_shows_each_repor
     driver.get(web["url"] + "/review")
     driver.execute_script("window.__samePage = true")  # lost on a full reload
     row = f"queue-{accepted}-1"
+    Select(driver.find_element(By.ID, f"subtype-{row}")).select_by_index(1)  # the township left the 亚灾种 out
     driver.find_element(By.CSS_SELECTOR, f"#{row} form[action$='/accept'] button").click()
     wait_for(lambda: "已审核通过" in driver.find_element(By.ID, row).text, what="the row swapped for its outcome")
 
