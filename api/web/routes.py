@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from api.web import admin, housing, safety, signin, tools
+from api.web import admin, command, housing, safety, signin, tools
 from api.web.audit import pages as audit_pages
 from api.web.auth import SignInNeeded
 from api.web.disasters import filing, review, statistics
@@ -21,8 +21,8 @@ def install_web(app: FastAPI, settings: Any) -> None:
     sessions.idle = timedelta(minutes=settings.session_idle_minutes)
     sessions.longest = timedelta(hours=settings.session_max_hours)
     tools.install_tools(app)
-    for module in (signin, filing, review, statistics, cases, files, season, needs_filing, housing, safety, audit_pages,
-                   admin):
+    for module in (signin, filing, review, statistics, cases, files, season, needs_filing, housing, safety, command,
+                   audit_pages, admin):
         app.include_router(module.router)
 
     @app.exception_handler(SignInNeeded)
