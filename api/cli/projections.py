@@ -51,7 +51,9 @@ def projections_status() -> None:
 
 @projections_cli.command("rebuild")
 def projections_rebuild(name: Annotated[str, typer.Argument(help="projection name")]) -> None:
-    """Empty one projection and rebuild it from position zero (stop its runner first)."""
+    """Rebuild one projection from position zero into fresh tables, then swap them in within one transaction:
+    readers keep the old view until the swap, no dead rows are left, an interrupted rebuild resumes from where
+    it stopped (stop its runner first)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from projections.registry import PROJECTIONS
