@@ -24,7 +24,11 @@ from api.rest import (
     relief,
     relief_files,
     targets,
+    upward,
 )
+from api.rest import attachments as attachment_routes
+from api.rest import casualties as casualty_routes
+from api.rest import kuaibao as kuaibao_routes
 from api.settings import Settings
 from api.throttle import AuthThrottle
 from api.web.routes import install_web
@@ -95,6 +99,10 @@ def create_app(runtime: LedgerRuntime, settings: Settings | None = None, host: P
     for module in (disasters, relief, relief_files, housing, audit, accountability, reference, accidents, incidents,
                    targets):
         app.include_router(module.router)
+    app.include_router(upward.router)
+    app.include_router(attachment_routes.router)
+    app.include_router(casualty_routes.router)
+    app.include_router(kuaibao_routes.router)
     app.include_router(graphql_router(runtime, host, graphiql=settings.environment == "development",
                                       ide_page=graphiql_page), prefix="/graphql", include_in_schema=False)
     app.state.projections = host

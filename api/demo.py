@@ -136,7 +136,7 @@ def _flood(runtime: LedgerRuntime, actors: dict) -> UUID:
         figures={
             "320921100": {"affected_population": 1240, "relocated_total": 260,
                           "relocated_centralized_total": 150, "relocated_dispersed_total": 110,
-                          "collapsed_dwelling_rooms": 6, "collapsed_dwelling_households": 3,
+                          "collapsed_rooms": 8, "collapsed_dwelling_rooms": 6, "collapsed_dwelling_households": 3,
                           "crop_affected_ha": "420.00", "crop_damaged_ha": "150.00", "crop_lost_ha": "20.00",
                           "direct_loss_10k_yuan": "380.00"},
             "320921101": {"affected_population": 530, "crop_affected_ha": "96.30",
@@ -144,6 +144,7 @@ def _flood(runtime: LedgerRuntime, actors: dict) -> UUID:
         },
         as_of=start + timedelta(minutes=70),
         explanation="降雨持续，沿河两个村组新增转移安置 140 人，已逐户核实",
+        attachments=tuple(_photos(runtime)),  # a response was launched: ≥ 3 photos by the 核报
     ))
     d.accept(actors["demo-city"], first.id, 2)
     d.change_response(actors["demo-county"], first.id, ResponseChange(
@@ -157,6 +158,15 @@ def _flood(runtime: LedgerRuntime, actors: dict) -> UUID:
     ))
     d.accept(actors["demo-city"], first.id, 3)
     return first.id
+
+
+def _photos(runtime: LedgerRuntime) -> list[dict[str, str]]:
+    """Three small scene photos for the demo flood (stored in the blob store like any upload)."""
+    out = []
+    for i, place in enumerate(("灌河堤段", "沿河村组", "集中安置点"), start=1):
+        stored = runtime.blobs.put(b"\x89PNG\r\n\x1a\n" + f"demo photo {i}: {place}".encode(), "image/png")
+        out.append({"sha256": stored.ref, "type": stored.type, "name": f"现场照片{i}-{place}.png", "kind": "photo"})
+    return out
 
 
 LATE_LABEL = "【演示：迟报示例】"

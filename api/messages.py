@@ -35,6 +35,10 @@ CODE_ZH: dict[str, str] = {
     "empty_file": "文件没有数据行", "unreadable_file": "无法读取该文件", "missing_column": "缺少必需的列",
     "reason_required": "须填写理由", "after_to_version": "起始版本不能晚于截止版本",
     "households_over_people": "户数不能大于人数", "over_total": "其中项不能大于总数",
+    "parent_missing": "填写其中项时须同时填写其总数（上级指标）", "subtype_required": "县级须填写亚灾种",
+    "subtype_differs": "与已填写的亚灾种不同，修改须勘误",
+    "photos_required": "已启动应急响应，核报前须附足够的现场照片", "unknown_attachment": "附件不存在，请先上传",
+    "bad_file_type": "不支持的文件类型", "already_listed": "已在台账中", "county_final_missing": "县级尚未核报",
 }
 
 #: Chinese for pydantic's validation error types (request bodies, query and path parameters).

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     """base64 of 32 bytes: keyed hashes and field encryption of personal data; required in production."""
     relief_rules_file: Path | None = None
     housing_rules_file: Path | None = None
+    blob_dir: Path | None = None
+    """Attachments (content-addressed, encrypted): default `<data_dir>/blobs`, included in `backup`."""
     """倒损住房恢复重建: subsidy table, modes, tranches, exclusions, progress rhythm, working-day calendar."""
     seal_interval: int = 1000
     """A seal checkpoint (a digest for publication) every this many sealed events."""
@@ -147,6 +149,8 @@ class Settings(BaseSettings):
             response_plans_file=self.response_plans_file,
             targets_file=self.targets_file,
             housing_rules_file=self.housing_rules_file,
+            blob_dir=self.blob_dir,
+            max_attachment_bytes=self.max_attachment_bytes,
             seal_interval=self.seal_interval,
             seal_minutes=self.seal_minutes,
             pii_key=pii_key,

@@ -13,14 +13,17 @@ import hashlib
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 
 from ledger.accidents.rules import AccidentRules
 from ledger.accidents.service import AccidentService
 from ledger.accounts.service import AccountService
 from ledger.audit.replay import AuditService
+from ledger.disasters.casualties import CasualtyService
 from ledger.disasters.deadlines import DeadlineRules
 from ledger.disasters.rules import Rules
 from ledger.disasters.service import DisasterService
+from ledger.disasters.upward import UpwardReportService
 from ledger.housing.rules import HousingRules
 from ledger.housing.service import HousingService
 from ledger.incidents.plans import ResponsePlans
@@ -33,6 +36,7 @@ from ledger.relief.rules import ReliefRules
 from ledger.relief.season_filing import SeasonFilingUseCases
 from ledger.relief.service import ReliefService
 from ledger.store.application import Ledger
+from ledger.store.blobs import BlobStore
 from ledger.store.config import LedgerConfig
 from ledger.targets.plans import TargetPlans
 from ledger.targets.service import TargetService
@@ -68,6 +72,10 @@ class LedgerRuntime:
         self.accidents = AccidentService(self)
         self.incidents = IncidentService(self)
         self.targets = TargetService(self)
+        self.upward_reports = UpwardReportService(self)
+        self.casualties = CasualtyService(self)
+        self.blobs = BlobStore(config.blob_dir or (config.data_dir or Path("var")) / "blobs", self.pii.key,
+                               config.max_attachment_bytes)
 
     areas_refresh_seconds = 2.0
 

@@ -10,6 +10,7 @@ from projections.accidents.register import AccidentRegisterProjection
 from projections.accounts.rights import AccountRightsProjection
 from projections.disasters.board import BoardProjection
 from projections.disasters.statistics import StatisticsProjection
+from projections.disasters.upward import UpwardProjection
 from projections.housing.files import HousingProjection
 from projections.incidents.command import IncidentCommandProjection
 from projections.relief.funds import FundsProjection
@@ -17,5 +18,6 @@ from projections.relief.roster import RosterProjection
 
 PROJECTIONS: dict[str, type[Projection[Any]]] = {
     p.name: p for p in (BoardProjection, StatisticsProjection, RosterProjection, FundsProjection, HousingProjection,
-                        AccidentRegisterProjection, IncidentCommandProjection, AccountRightsProjection)
+                        AccidentRegisterProjection, IncidentCommandProjection, AccountRightsProjection,
+                        UpwardProjection)
 }

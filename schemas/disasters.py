@@ -32,6 +32,16 @@ def _example(body: dict[str, Any]) -> ConfigDict:
     return ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [body]})
 
 
+class AttachmentIn(StrictModel):
+    """附件: a file uploaded first (POST /v1/attachments), named by its SHA-256."""
+
+    sha256: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="as answered by POST /v1/attachments")
+    type: str = Field(max_length=100, description="its media type, e.g. image/jpeg")
+    name: str = Field(max_length=200, description="its file name")
+    kind: Literal["photo", "disaster_text", "relief_text", "other"] = Field(
+        description="photo (照片) | disaster_text (灾情文字说明) | relief_text (救灾工作文字说明) | other")
+
+
 class InitialReportIn(StrictModel):
     """初报: opens a 灾害过程 (one per county, date and 一级灾种)."""
 
@@ -49,6 +59,7 @@ class InitialReportIn(StrictModel):
     text: str = Field(default="", max_length=2000, description="灾情文字说明")
     explanation: str | None = Field(default=None, max_length=2000)
     phoned_at: datetime | None = Field(default=None, description="when it was reported by phone/fax if the system was down (补报)")
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=50, description="附件")
 
 
 class FiguresReportIn(StrictModel):
@@ -64,6 +75,21 @@ class FiguresReportIn(StrictModel):
     as_of: datetime = Field(description="the moment the figures describe (统计截止时间)")
     explanation: str | None = Field(default=None, max_length=2000, description="书面说明, required for large jumps and any decrease")
     phoned_at: datetime | None = None
+    subtype: str | None = Field(
+        default=None, max_length=40,
+        description="亚灾种 code: required when the county (or a level above) files for a process that has none yet",
+    )
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list, max_length=50,
+        description="附件 (photos, 文字说明); when a response was launched, ≥ 3 photos by the 核报 (configurable)")
+
+
+class AcceptIn(StrictModel):
+    """审核通过; the county accepting a township's report of a process without a 亚灾种 gives it here."""
+
+    model_config = _example({"subtype": "river_flood"})
+
+    subtype: str | None = Field(default=None, max_length=40, description="亚灾种 code (GET /v1/hazards)")
 
 
 class ReasonIn(StrictModel):

@@ -21,6 +21,7 @@ from api.cli.projections import projections_cli
 from api.cli.reference import areas_cli
 from api.cli.relief import relief_cli
 from api.cli.targets import targets_cli
+from api.cli.upward import upward_cli
 from api.settings import Settings
 
 cli = typer.Typer(help="relief-ledger: an event-sourced ledger of disasters and relief.", no_args_is_help=True)
@@ -33,6 +34,7 @@ cli.add_typer(projections_cli, name="projections")
 cli.command("backup")(backup)
 cli.command("restore")(restore)
 cli.add_typer(targets_cli, name="targets")
+cli.add_typer(upward_cli, name="upward")
 
 
 @cli.command()
@@ -77,7 +79,10 @@ def serve(
     projection_host = {"worker": WorkerHost, "in-process": lambda rt: ProjectionHost(rt, seal=True),
                        "off": lambda rt: ProjectionHost(rt, run=False)}[mode](runtime)
     console.print(f"  Projections and seal: {mode}")
-    uvicorn.run(create_app(runtime, settings, projection_host), host=host, port=port, log_level="info")
+    # Proxy headers (X-Forwarded-For / -Proto) are believed only from RELIEF_TRUSTED_PROXIES (default: none),
+    # not from uvicorn's default of 127.0.0.1.
+    uvicorn.run(create_app(runtime, settings, projection_host), host=host, port=port, log_level="info",
+                forwarded_allow_ips=list(settings.trusted_proxies))
 
 
 @cli.command()

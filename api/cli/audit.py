@@ -26,6 +26,7 @@ import typer
 
 from api.cli.common import console, err, fail, open_runtime
 from api.settings import Settings
+from ledger.audit.attachments import attachment_problems
 from ledger.audit.seal import LINE_PREFIX, DigestFormatError, parse_digests
 
 if TYPE_CHECKING:
@@ -112,7 +113,13 @@ def verify(
             raise typer.Exit(code=2) from None
     with _sealer(batch=batch) as (runtime, sealer), _progress("verifying", runtime.position()) as advance:
         result = sealer.verify(text, progress=advance)
+        blob_problems = list(attachment_problems(runtime.app, runtime.blobs))
     typer.echo(result.summary())
+    for problem in blob_problems:  # attachments the sealed events name but the blob store lost or altered
+        typer.echo(problem.line())
+    if blob_problems and result.ok:
+        typer.echo(f"attachments: {len(blob_problems)} missing or altered")
+        raise typer.Exit(code=1)
     if not result.ok:
         fields = [f"kind={result.kind}", f"checked={result.checked}"]
         if result.first_bad_position is not None:

@@ -60,8 +60,9 @@ def backup(dest: Annotated[Path, typer.Argument(file_okay=False, help="an empty 
             shutil.copy2(secrets, private_file(dest / secrets.name))
             files.append(secrets.name)
     for name in COPIED_DIRS:
-        if (settings.data_dir / name).is_dir():
-            shutil.copytree(settings.data_dir / name, dest / name)
+        source = _blob_dir(settings) if name == "blobs" else settings.data_dir / name
+        if source.is_dir():  # the attachments' blob store (wherever it is configured) and imported areas
+            shutil.copytree(source, dest / name)
             files.append(f"{name}/")
     latest = status["latest"]
     manifest = {
@@ -98,13 +99,18 @@ def restore(src: Annotated[Path, typer.Argument(exists=True, file_okay=False, he
                 shutil.copy2(src / name, private_file(settings.data_dir / name))
     for name in COPIED_DIRS:
         if (src / name).is_dir():
-            shutil.copytree(src / name, settings.data_dir / name, dirs_exist_ok=True)
+            target = _blob_dir(settings) if name == "blobs" else settings.data_dir / name
+            shutil.copytree(src / name, target, dirs_exist_ok=True)
     with open_runtime(settings) as runtime:
         position = runtime.position()
     console.print(f"restored the log up to position {position} (the backup's was {manifest['position']})",
                   soft_wrap=True)
     if manifest.get("seal_line"):
         typer.echo(f'check it: relief-ledger audit verify --digest "{manifest["seal_line"]}"')
+
+
+def _blob_dir(settings: Settings) -> Path:
+    return settings.blob_dir or settings.data_dir / "blobs"
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:

@@ -337,18 +337,20 @@ class DisastersQuery:
         min_position: int | None = None,
     ) -> ComplianceReport:
         actor = actor_of(info)
-        await wait_for(info, min_position, ["board"])
+        await wait_for(info, min_position, ["board", "upward"])
         prefix = scoped_area(actor, area)
         start, end = period_of(period)
         runtime = context(info)["runtime"]
         view = host_of(info).view("board")
+        upward_view = host_of(info).view("upward")
         f = BoardFilter(area=prefix[:6] if len(prefix) > 6 else prefix, date_from=start.isoformat(),
                         date_to=end.isoformat())
         rows = await anyio.to_thread.run_sync(lambda: view.find(f, None, MAX_COMPLIANCE_PROCESSES))
         now = runtime.now()
+        upward = await anyio.to_thread.run_sync(lambda: upward_view.for_processes([r["disaster_id"] for r in rows]))
         flags = []
         for row in rows:
-            for fl in evaluate(json.loads(row["state"]), runtime.deadlines, now):
+            for fl in evaluate(json.loads(row["state"]), runtime.deadlines, now, upward):
                 flags.append(ComplianceFlag(
                     disaster_id=strawberry.ID(fl.disaster_id), county=row["county"], hazard=row["hazard"],
                     rule=fl.rule, rule_name=RULE_NAMES.get(fl.rule, fl.rule), level=fl.level, unit=fl.unit,

@@ -28,6 +28,7 @@ from api.graphql.projections import ProjectionsQuery
 from api.graphql.relief import RELIEF_SCALARS, ReliefQuery
 from api.graphql.relief_checks import ReliefChecksQuery
 from api.graphql.targets import TargetsQuery
+from api.graphql.upward import UpwardQuery
 from api.times import DateTimeOut
 from api.web.auth import cookie_actor_for_api
 from ledger.store.errors import DomainError
@@ -49,7 +50,7 @@ _EXTENSIONS: list[Any] = [
 
 #: Every concept's queries, merged into the one root type (register new concepts here).
 QUERIES = (DisastersQuery, ReliefQuery, ReliefChecksQuery, HousingQuery, AuditQuery, ProjectionsQuery, AccidentsQuery,
-           IncidentsQuery, TargetsQuery, AccountsQuery)
+           IncidentsQuery, TargetsQuery, AccountsQuery, UpwardQuery)
 
 schema = strawberry.Schema(
     query=merge_types("Query", QUERIES),

@@ -17,6 +17,7 @@ from api.presenters import command_response, disaster_out, history_out
 from ledger.disasters.inputs import Correction, FiguresReport, InitialReport, ResponseChange
 from schemas.common import ERROR_RESPONSES, CommandOut
 from schemas.disasters import (
+    AcceptIn,
     CorrectionIn,
     DisasterOut,
     FiguresReportIn,
@@ -72,9 +73,14 @@ def file_final_report(
 def accept_report(
     disaster_id: UUID, request: Request, runtime: Runtime, actor: CurrentActor,
     number: int = ReportNumber, expected: ExpectedVersion = None, key: IdempotencyHeader = None,
+    body: AcceptIn | None = None,
 ) -> JSONResponse:
+    """The county accepting a township's report of a process without a 亚灾种 gives it (`subtype`);
+    without it the answer is 422 `subtype_required`."""
+    subtype = body.subtype if body else None
+    fingerprint: dict[str, Any] = {"number": number, **({"subtype": subtype} if subtype else {})}
     result = runtime.disasters.accept(
-        actor, disaster_id, number, expected, idempotency_key(request, actor, key, {"number": number})
+        actor, disaster_id, number, expected, idempotency_key(request, actor, key, fingerprint), subtype=subtype
     )
     return command_response(result)
 

@@ -46,8 +46,15 @@ class SignInNeeded(Exception):
 
 
 def client_address(request: Request) -> str:
-    """The peer as uvicorn reports it (X-Forwarded-For is honoured only from its trusted proxies)."""
-    return request.client.host if request.client else "unknown"
+    """The client's address for sign-in throttling and session records: the peer, unless the peer is one of the
+    configured trusted proxies (`RELIEF_TRUSTED_PROXIES`), then the nearest X-Forwarded-For hop that is not a
+    trusted proxy itself — the same rule as the API's failed-token throttle. A client that sends the header
+    itself, not through a trusted proxy, is still known by its own address."""
+    peer = request.client.host if request.client else None
+    throttle = getattr(request.app.state, "auth_throttle", None)
+    if throttle is None:
+        return peer or "unknown"
+    return str(throttle.client(peer, request.headers.get("x-forwarded-for")))
 
 
 def viewer_of(request: Request) -> Viewer | None:

@@ -141,3 +141,20 @@ def civil_date(values: dict[str, str], name: str) -> Any:
         return date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput("日期有误", "invalid date", fields=[FieldProblem(name, "bad_date", "YYYY-MM-DD")]) from None
+
+
+async def evidence_files(request: Any, field_name: str = "evidence_files") -> list[dict[str, str]]:
+    """Evidence files chosen in a form, referenced as the events reference evidence: `sha256:<hex>` of the
+    content with its media type and file name (the file itself is not kept by the ledger)."""
+    import hashlib
+
+    found = []
+    for item in (await request.form()).getlist(field_name):
+        if isinstance(item, str) or not item.filename:
+            continue
+        digest = hashlib.sha256()
+        while chunk := await item.read(256 * 1024):
+            digest.update(chunk)
+        found.append({"ref": "sha256:" + digest.hexdigest(), "type": item.content_type or "application/octet-stream",
+                      "name": item.filename[:200]})
+    return found

@@ -52,8 +52,14 @@ CODE_MESSAGES = {
     "bad_date": "日期有误",
     "bad_time": "时间格式有误",
     "posting_too_short": "公示期不少于规定天数",
+    "posting_backdated": "公示开始早于今天超过规定天数，须在下方填写补录说明",
     "above_approved": "超过核定未发金额",
     "bad_id_number": "身份证号码有误",
+    "parent_missing": "填写其中项时须同时填写其总数（上级指标）",
+    "subtype_required": "县级须填写亚灾种",
+    "photos_required": "已启动应急响应，核报前须附至少 3 张现场照片",
+    "bad_file_type": "不支持的文件类型（照片须为 JPEG 或 PNG）",
+    "unknown_attachment": "附件不存在，请重新上传",
 }
 
 

@@ -13,8 +13,7 @@ from api.web.audit import pages as audit_pages
 from api.web.auth import SignInNeeded
 from api.web.disasters import filing, review, statistics
 from api.web.pages import redirect
-from api.web.relief import cases, files
-from api.web.relief import season as relief_season
+from api.web.relief import cases, files, needs_filing, season
 
 
 def install_web(app: FastAPI, settings: Any) -> None:
@@ -22,7 +21,7 @@ def install_web(app: FastAPI, settings: Any) -> None:
     sessions.idle = timedelta(minutes=settings.session_idle_minutes)
     sessions.longest = timedelta(hours=settings.session_max_hours)
     tools.install_tools(app)
-    for module in (signin, filing, review, statistics, cases, files, relief_season, housing, safety, audit_pages,
+    for module in (signin, filing, review, statistics, cases, files, season, needs_filing, housing, safety, audit_pages,
                    admin):
         app.include_router(module.router)
 

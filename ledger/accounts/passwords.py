@@ -21,7 +21,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from ledger.accounts.aggregate import Account, account_id
-from ledger.accounts.store import AccountStore
+from ledger.store.accounts import AccountStore
 from ledger.store.actors import Actor, Role
 from ledger.store.commands import CommandResult
 from ledger.store.errors import Conflict, FieldProblem, InvalidInput, NotAuthenticated, NotFound, NotPermitted

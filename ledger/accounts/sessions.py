@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from eventsourcing.application import AggregateNotFoundError
 
 from ledger.accounts.aggregate import Account
-from ledger.accounts.store import AccountStore, SessionRow
+from ledger.store.accounts import AccountStore, SessionRow
 from ledger.store.actors import Actor
 
 if TYPE_CHECKING:

@@ -27,6 +27,7 @@ from ledger.audit.accountability_sections import (
 from ledger.disasters import state as disaster_state
 from ledger.disasters.aggregate import Disaster
 from ledger.disasters.deadlines import RULE_NAMES, evaluate
+from ledger.disasters.upward import UpwardReport
 from ledger.personal.access import PersonalDataExported, PersonalDataViewed
 from ledger.relief.case import ReliefCase
 from ledger.relief.fund import ReliefFund
@@ -106,6 +107,7 @@ class AccountabilityScan:
         self.area_of: dict[UUID, str] = {}  # accidents, incidents, housing, filings … → their area
         self.actions: Counter[tuple[str, str, str, str, str]] = Counter()
         self.rows: dict[str, list[dict[str, Any]]] = {key: [] for key in SECTION_KEYS}
+        self.upward: list[dict[str, Any]] = []  # the city's and province's upward reports (上报)
 
     def within(self, code: str | None) -> bool:
         return code is not None and code.startswith(self.prefix)
@@ -132,6 +134,11 @@ class AccountabilityScan:
                 self.account_scope[oid] = event.scope
             in_area = self.within(self.account_scope.get(oid))
             self._rights(oid, event)
+        elif isinstance(event, UpwardReport.Filed):
+            self.upward.append({"level": event.level, "kind": event.kind, "recorded_at": iso(event.timestamp),
+                                "day": event.day.isoformat() if event.day else None,
+                                "disaster_ids": list(event.disaster_ids)})
+            in_area = self.within(event.unit)
         else:
             in_area = self._elsewhere(oid, event)
             if in_area is None:
@@ -276,7 +283,7 @@ class AccountabilityScan:
         for state in self.disasters.values():
             if not date_from.isoformat() <= state["disaster_date"] <= date_to.isoformat():
                 continue
-            for flag in evaluate(state, self.rt.deadlines, now):
+            for flag in evaluate(state, self.rt.deadlines, now, self.upward):
                 if flag.status not in FLAGGED:
                     continue
                 rows.append({

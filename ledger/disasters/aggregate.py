@@ -43,13 +43,15 @@ from ledger.reference.indicators import (
 )
 from ledger.store.errors import FieldProblem, InvalidInput
 
+SUBTYPE_GIVEN = "县级填报亚灾种 / the county gives the sub-type (亚灾种)"
+
 
 class Disaster(Aggregate):
     """灾害过程."""
 
     @classmethod
-    def create_id(cls, county: str, disaster_date: date, hazard: str, **_: Any) -> UUID:
-        return disaster_id(county, disaster_date, hazard)
+    def create_id(cls, county: str, disaster_date: date, hazard: str, process_number: int = 1, **_: Any) -> UUID:
+        return disaster_id(county, disaster_date, hazard, process_number)
 
     # --- 初报 ------------------------------------------------------------------
 
@@ -69,12 +71,16 @@ class Disaster(Aggregate):
         actor: dict[str, Any],
         policy: ReportPolicy,
         area_edition: str,
+        process_number: int = 1,
+        attachments: list[dict[str, str]] | None = None,
     ) -> Disaster:
+        """初报 of the `process_number`-th process of its key (the first keeps the key's own id)."""
         check_consistency(policy.indicators, figures)
         return cls(
             county=county, disaster_date=disaster_date, hazard=hazard, subtype=subtype, occurred_at=occurred_at,
             figures={t: figures_to_json(f) for t, f in figures.items()}, text=text, explanation=explanation,
             phoned_at=phoned_at, actor=actor, rules_version=policy.rules_version, area_edition=area_edition,
+            process_number=process_number, attachments=attachments or None,
         )
 
     @event("InitialReportFiled")
@@ -92,6 +98,8 @@ class Disaster(Aggregate):
         actor: dict[str, Any],
         rules_version: str,
         area_edition: str,
+        process_number: int = 1,
+        attachments: list[dict[str, str]] | None = None,
     ) -> None:
         self.county = county
         self.disaster_date = disaster_date
@@ -118,6 +126,7 @@ class Disaster(Aggregate):
         actor: dict[str, Any],
         policy: ReportPolicy,
         refiles: int | None = None,
+        attachments: list[dict[str, str]] | None = None,
     ) -> int:
         """续报: returns the new report's number."""
         self._require_open()
@@ -136,6 +145,7 @@ class Disaster(Aggregate):
             phoned_at=phoned_at,
             actor=actor,
             rules_version=policy.rules_version,
+            attachments=attachments or None,
         )
         return len(self.reports)
 
@@ -151,6 +161,7 @@ class Disaster(Aggregate):
         phoned_at: datetime | None,
         actor: dict[str, Any],
         rules_version: str,
+        attachments: list[dict[str, str]] | None = None,
     ) -> None:
         self._add_report(ReportKind.FOLLOW_UP, figures, as_of, explanation, jumps, refiles, phoned_at, actor)
 
@@ -163,6 +174,7 @@ class Disaster(Aggregate):
         actor: dict[str, Any],
         policy: ReportPolicy,
         refiles: int | None = None,
+        attachments: list[dict[str, str]] | None = None,
     ) -> int:
         """核报: after it, figures change only by the upper level returning it."""
         self._require_open()
@@ -178,6 +190,7 @@ class Disaster(Aggregate):
             refiles=refiles,
             actor=actor,
             rules_version=policy.rules_version,
+            attachments=attachments or None,
         )
         return len(self.reports)
 
@@ -192,6 +205,7 @@ class Disaster(Aggregate):
         refiles: int | None,
         actor: dict[str, Any],
         rules_version: str,
+        attachments: list[dict[str, str]] | None = None,
     ) -> None:
         self._add_report(ReportKind.FINAL, figures, as_of, explanation, jumps, refiles, None, actor)
 
@@ -287,6 +301,15 @@ class Disaster(Aggregate):
         if text is not None:
             self.text = text
 
+    def give_subtype(self, subtype: str, actor: dict[str, Any]) -> None:
+        """The county gives the 亚灾种 a township's filing left out (自然灾害情况统计调查制度: the county
+        fills the 亚灾种). Recorded as a 勘误 of the 亚灾种 with who and why, so every reader follows it."""
+        self._require_open()
+        if subtype == self.subtype:
+            return
+        self._corrected(disaster_date=None, hazard=None, subtype=subtype, text=None,
+                        reason=SUBTYPE_GIVEN, actor=actor)
+
     def declare_stable(self, stabilised_at: datetime, actor: dict[str, Any]) -> None:
         """灾情稳定: starts the 核报 clock."""
         self._require_open()
@@ -340,7 +363,8 @@ class Disaster(Aggregate):
         }
 
     def retract(self, reason: str, actor: dict[str, Any]) -> None:
-        """核销: the process no longer counts anywhere; its key stays taken."""
+        """核销: the process no longer counts anywhere; its key is free for a new process (the service
+        releases it in the same save)."""
         self._require_open()
         require_text(reason, "reason")
         self._retracted(reason=reason, actor=actor)

@@ -8,6 +8,7 @@ clock skew, and nothing in this ledger happened before 1949.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from ledger.store.context import LedgerContext
 
 CHINA = ZoneInfo("Asia/Shanghai")
+SHA256_REF = re.compile(r"^sha256:[0-9a-f]{64}$")
+ATTACHMENT_KINDS = ("photo", "disaster_text", "relief_text", "other")  # 照片, 灾情文字说明, 救灾工作文字说明
 EARLIEST_YEAR = 1949  # no report in this system describes an earlier disaster
 
 
@@ -36,6 +39,8 @@ class InitialReport:
     text: str = ""
     explanation: str | None = None
     phoned_at: datetime | None = None
+    attachments: tuple[dict[str, str], ...] = ()
+    """附件: {sha256, type, name, kind} of files in the blob store (photos, 文字说明)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ class FiguresReport:
     as_of: datetime
     explanation: str | None = None
     phoned_at: datetime | None = None
+    subtype: str | None = None
+    """亚灾种, when the county files for a process a township opened without one."""
+    attachments: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,22 @@ class ReportInputs:
         if when < not_before:
             problems.add("phoned_at", "before_occurrence", "the phone/fax report cannot precede the event")
         return when
+
+    def attachments(self, raw: tuple[dict[str, str], ...] | list[dict[str, str]],
+                    problems: Problems) -> list[dict[str, str]]:
+        """Attachments name files already in the blob store (uploaded first), by their SHA-256."""
+        out = []
+        for i, item in enumerate(raw):
+            ref = str(item.get("sha256", ""))
+            if not SHA256_REF.match(ref):
+                problems.add(f"attachments.{i}.sha256", "bad_reference", "sha256: and 64 lowercase hex digits")
+            elif not self.rt.blobs.has(ref):
+                problems.add(f"attachments.{i}.sha256", "unknown_attachment", "upload the file first")
+            if item.get("kind") not in ATTACHMENT_KINDS:
+                problems.add(f"attachments.{i}.kind", "bad_kind", f"one of: {', '.join(ATTACHMENT_KINDS)}")
+            out.append({"sha256": ref, "type": str(item.get("type", "")), "name": str(item.get("name", "")),
+                        "kind": str(item.get("kind", ""))})
+        return out
 
     def text(self, text: str, problems: Problems) -> None:
         limit = self.rt.rules.reports.max_text_chars

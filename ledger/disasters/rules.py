@@ -20,6 +20,8 @@ class ReportRules:
     jump_min_delta: Decimal
     clock_skew_seconds: int
     max_text_chars: int
+    min_photos_with_response: int = 3
+    """Photos a process's reports carry by its 核报 when a response level was launched (C11)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Rules:
                     jump_min_delta=Decimal(str(reports["jump_min_delta"])),
                     clock_skew_seconds=int(reports["clock_skew_seconds"]),
                     max_text_chars=int(reports["max_text_chars"]),
+                    min_photos_with_response=int(reports.get("min_photos_with_response", 3)),
                 ),
             )
         except (KeyError, InvalidOperation, ValueError) as exc:

@@ -24,7 +24,7 @@ from ledger.disasters.inputs import (
     ReportInputs,
     ResponseChange,
 )
-from ledger.disasters.keys import KeyClaim, disaster_id
+from ledger.disasters.keys import KeyState, key_state
 from ledger.disasters.reports import ReportKind, ReportPolicy
 from ledger.disasters.responses import ResponseAction
 from ledger.housing.claims import register_id
@@ -60,24 +60,31 @@ class DisasterService:
         county = self.inputs.county(report.county, problems)
         hazard = report.hazard
         self.rt.hazards.require(hazard, report.subtype)
+        self._require_subtype(actor, hazard, report.subtype, problems)
         occurred_at = self.inputs.past_time(report.occurred_at, "occurred_at", problems)
         phoned_at = self.inputs.phoned_at(report.phoned_at, occurred_at, problems)
         self.inputs.text(report.text, problems)
         figures = self.inputs.figures(county, report.figures, problems) if county else {}
+        attachments = self.inputs.attachments(report.attachments, problems)
         problems.raise_if_any("初报有误", "the initial report is invalid")
         assert county is not None
         permissions.require_filer(actor, county, list(figures))
         disaster_date = occurred_at.astimezone(CHINA).date()
 
         def attempt() -> tuple[Disaster, list[Any], int]:
-            self._refuse_taken_key(county, disaster_date, hazard)
+            key = self._key(county, disaster_date, hazard)
+            if key.live is not None:
+                raise _duplicate(key.live)
+            _, number = key.next_id()
             disaster = Disaster.open(
                 county=county, disaster_date=disaster_date, hazard=hazard, subtype=report.subtype,
                 occurred_at=occurred_at, figures=figures, text=report.text, explanation=report.explanation,
                 phoned_at=phoned_at, actor=actor.as_dict(), policy=self._policy(),
-                area_edition=self.rt.areas.edition,
+                area_edition=self.rt.areas.edition, process_number=number, attachments=attachments,
             )
-            return disaster, [], 201
+            record = key.held()
+            record.claim(disaster.id, number)
+            return disaster, [record], 201
 
         return run(self.app, attempt, idempotency)
 
@@ -114,11 +121,16 @@ class DisasterService:
     def accept(
         self, actor: Actor, disaster_id_: UUID, number: int,
         expected_version: int | None = None, idempotency: IdempotencyKey | None = None,
+        subtype: str | None = None,
     ) -> CommandResult:
+        """审核通过; the county accepting a township's report gives the 亚灾种 if the process has none."""
         actors.require_writer(actor)
+        if subtype is not None:
+            self.rt.hazards.require(self._load(disaster_id_).hazard, subtype)
 
         def decide(d: Disaster) -> None:
             permissions.require_reviewer_of(actor, d.county, d.report(number)["filed_by"]["role"])
+            self._give_subtype(actor, d, subtype)
             d.accept(number, actor.as_dict())
 
         return self._update(disaster_id_, decide, expected_version, idempotency)
@@ -179,23 +191,27 @@ class DisasterService:
                 # deadlines and the date never disagree.
                 local = d.occurred_at.astimezone(CHINA)
                 moved = datetime.combine(disaster_date, local.timetz())
+            old_key = (d.county, d.disaster_date, d.hazard)
             d.correct(
                 disaster_date=disaster_date, occurred_at=moved,
                 hazard=correction.hazard, subtype=correction.subtype,
                 text=correction.text, reason=correction.reason, actor=actor.as_dict(),
             )
             others: list[Any] = []
-            new_id = disaster_id(d.county, d.disaster_date, d.hazard)
-            if new_id != d.id:
-                try:
-                    holder: Any = self.app.repository.get(new_id)
-                except AggregateNotFoundError:
-                    others.append(KeyClaim(county=d.county, disaster_date=d.disaster_date, hazard=d.hazard,
-                                           disaster_id=d.id))
-                else:
-                    owner = holder.disaster_id if isinstance(holder, KeyClaim) else holder.id
-                    if owner != d.id:
-                        raise _duplicate(owner)
+            if (d.county, d.disaster_date, d.hazard) != old_key:
+                # The process moves to the corrected key (refused if a live process holds it) and frees
+                # its old key for a new process — both in this save.
+                new = self._key(d.county, d.disaster_date, d.hazard)
+                if new.live is not None and new.live != d.id:
+                    raise _duplicate(new.live)
+                old = self._key(*old_key)
+                if old.live == d.id:
+                    released = old.held()
+                    released.release(d.id, "勘误 / corrected")
+                    others.append(released)
+                claimed = new.held()
+                claimed.claim(d.id, None)
+                others.append(claimed)
             return d, others, 200
 
         return run(self.app, attempt, idempotency)
@@ -264,12 +280,17 @@ class DisasterService:
             check_version(d, expected_version)
             permissions.require_upper_level(actor, d.county)
             d.retract(reason, actor.as_dict())
-            try:  # housing cases of the process must be closed first (saved together: no race)
-                housing: Any = self.app.repository.get(register_id(disaster_id_))
-            except AggregateNotFoundError:
-                return d, [], 200
-            housing.retract()
-            return d, [housing], 200
+            others: list[Any] = []
+            key = self._key(d.county, d.disaster_date, d.hazard)
+            if key.live == d.id:  # the key is free again: a new 初报 opens the next process of it
+                released = key.held()
+                released.release(d.id, "核销 / retracted")
+                others.append(released)
+            housing = self._get(register_id(disaster_id_))
+            if housing is not None:  # housing cases of the process must be closed first (saved together: no race)
+                housing.retract()
+                others.append(housing)
+            return d, others, 200
 
         return run(self.app, attempt, idempotency)
 
@@ -302,18 +323,24 @@ class DisasterService:
         as_of = self.inputs.past_time(report.as_of, "as_of", problems)
         phoned_at = self.inputs.phoned_at(report.phoned_at, as_of, problems)
         figures = self.inputs.figures(current.county, report.figures, problems)
+        attachments = self.inputs.attachments(report.attachments, problems)
+        if report.subtype is not None:
+            self.rt.hazards.require(current.hazard, report.subtype)
         problems.raise_if_any("报告有误", "the report is invalid")
 
         def decide(d: Disaster) -> None:
+            self._give_subtype(actor, d, report.subtype)
             if kind is ReportKind.FINAL:
                 permissions.require_county_filer(actor, d.county)
+                self._require_photos(d, attachments)
                 d.file_final(figures=figures, as_of=as_of, explanation=report.explanation,
-                             actor=actor.as_dict(), policy=self._policy(), refiles=refiles)
+                             actor=actor.as_dict(), policy=self._policy(), refiles=refiles,
+                             attachments=attachments)
             else:
                 permissions.require_filer(actor, d.county, list(figures))
                 d.file_follow_up(figures=figures, as_of=as_of, explanation=report.explanation,
                                  phoned_at=phoned_at, actor=actor.as_dict(), policy=self._policy(),
-                                 refiles=refiles)
+                                 refiles=refiles, attachments=attachments)
 
         return self._update(disaster_id_, decide, expected_version, idempotency, status=201, loaded=current)
 
@@ -341,13 +368,52 @@ class DisasterService:
             raise NotFound(f"灾害过程 {disaster_id_} 不存在", f"disaster process {disaster_id_} not found")
         return found
 
-    def _refuse_taken_key(self, county: str, disaster_date: date, hazard: str) -> None:
-        key_id = disaster_id(county, disaster_date, hazard)
-        try:
-            holder: Any = self.app.repository.get(key_id)
-        except AggregateNotFoundError:
+    def _require_photos(self, d: Disaster, attachments: list[dict[str, str]]) -> None:
+        """When a response level was launched, the process's reports carry at least N photos by the
+        核报 (自然灾害情况统计调查制度: ≥ 3 photos with the 快报 when a response was launched; configurable)."""
+        needed = self.rt.rules.reports.min_photos_with_response
+        if d.response is None or needed <= 0:
             return
-        raise _duplicate(holder.disaster_id if isinstance(holder, KeyClaim) else holder.id)
+        earlier = {a["sha256"] for e in self.app.events.get(d.id) for a in (getattr(e, "attachments", None) or [])
+                   if a.get("kind") == "photo"}
+        photos = earlier | {a["sha256"] for a in attachments if a["kind"] == "photo"}
+        if len(photos) < needed:
+            raise InvalidInput(
+                f"已启动应急响应，核报前须附至少 {needed} 张照片（现有 {len(photos)} 张）",
+                f"a response level was launched: the reports need at least {needed} photos by the final report "
+                f"({len(photos)} so far)",
+                fields=[FieldProblem("attachments", "photos_required", f"at least {needed} photos (kind photo)")],
+                code="photos_required",
+            )
+
+    def _require_subtype(self, actor: Actor, hazard: str, subtype: str | None, problems: Problems) -> None:
+        """自然灾害情况统计调查制度: the county fills the 亚灾种 where the 一级灾种 has them; a township's
+        filing may leave it out (the county gives it when it first acts on the process)."""
+        known = self.rt.hazards.hazards.get(hazard)
+        if actor.role is not Role.TOWNSHIP and subtype is None and known is not None and known.subtypes:
+            problems.add("subtype", "subtype_required",
+                         f"the county gives the sub-type (亚灾种) of {hazard}: one of {', '.join(known.subtypes)}")
+
+    def _give_subtype(self, actor: Actor, d: Disaster, subtype: str | None) -> None:
+        """The first county action on a process without a 亚灾种 gives it (in the same save); changing
+        one already given is a 勘误."""
+        problems = Problems()
+        if subtype is not None and d.subtype is not None and subtype != d.subtype:
+            problems.add("subtype", "subtype_differs",
+                         f"the process's sub-type is {d.subtype}; changing it is a correction (勘误)")
+        elif subtype is not None and d.subtype is None:
+            d.give_subtype(subtype, actor.as_dict())
+        self._require_subtype(actor, d.hazard, d.subtype, problems)
+        problems.raise_if_any("须填写亚灾种", "the sub-type (亚灾种) is required", SubtypeRequired)
+
+    def _get(self, aggregate_id: UUID) -> Any | None:
+        try:
+            return self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def _key(self, county: str, disaster_date: date, hazard: str) -> KeyState:
+        return key_state(self._get, county, disaster_date, hazard)
 
     def _policy(self) -> ReportPolicy:
         rules = self.rt.rules
@@ -366,8 +432,13 @@ def visible_to(actor: Actor, by_township: dict[str, Any]) -> dict[str, Any]:
     return by_township
 
 
+class SubtypeRequired(InvalidInput):
+    code = "subtype_required"
+
+
 def _duplicate(existing: UUID) -> Conflict:
     return Conflict(
-        "该灾害过程已有初报，请报送续报", "this disaster process already has an initial report; file a follow-up",
+        f"该灾害过程已有初报（{existing}），请对其报送续报",
+        f"a live disaster process already holds this county, date and type ({existing}); file a follow-up to it",
         details={"existing_id": str(existing)}, code="duplicate_process",
     )

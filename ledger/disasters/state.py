@@ -105,6 +105,7 @@ def apply(state: dict[str, Any] | None, event: Any) -> dict[str, Any]:
         state.setdefault("responses", []).append({
             "action": event.action, "level": event.level, "decided_at": _iso(event.decided_at),
             "recorded_at": _iso(event.timestamp), "plan": event.plan,
+            "government_level": event.government_level,  # which responses start the daily 零报告
         })
     elif isinstance(event, Disaster.Retracted):
         state["retracted"] = True

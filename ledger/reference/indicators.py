@@ -32,10 +32,13 @@ AT_LEAST = [
     ("crop_damaged_ha", "crop_lost_ha"),
     ("grain_affected_ha", "grain_damaged_ha"),
     ("grain_damaged_ha", "grain_lost_ha"),
-    # 户 <= 间
+    # 户 <= 间, against every 间 figure a 住房户 count lies within: the 住房间数 and the 房屋间数
     ("collapsed_dwelling_rooms", "collapsed_dwelling_households"),
+    ("collapsed_rooms", "collapsed_dwelling_households"),
     ("severely_damaged_dwelling_rooms", "severely_damaged_dwelling_households"),
+    ("severely_damaged_rooms", "severely_damaged_dwelling_households"),
     ("slightly_damaged_dwelling_rooms", "slightly_damaged_dwelling_households"),
+    ("slightly_damaged_rooms", "slightly_damaged_dwelling_households"),
     # 实时值 <= 累计值
     ("relocated_total", "relocated_current"),
     ("relocated_centralized_total", "relocated_centralized_current"),
@@ -183,7 +186,11 @@ class IndicatorSet:
 
         for key, indicator in self.indicators.items():
             parent = indicator.parent
-            if parent and key in figures and parent in figures and figures[key] > figures[parent]:
+            if parent and key in figures and parent not in figures:
+                # A 其中 item without its total would make the area's total read less than its part
+                # (parents are never derived: the filer states them).
+                fail(key, "parent_missing", f"{key} is a part (其中) of {parent}: give {parent} too")
+            elif parent and key in figures and figures[key] > figures[parent]:
                 fail(key, "exceeds_parent", f"{key} ({figures[key]}) > {parent} ({figures[parent]})")
         for larger, smaller in AT_LEAST:
             if larger in figures and smaller in figures and figures[smaller] > figures[larger]:

@@ -26,6 +26,9 @@ class LedgerConfig:
     response_plans_file: Path | None = None
     targets_file: Path | None = None
     housing_rules_file: Path | None = None
+    blob_dir: Path | None = None
+    """Where attachments are stored (default: `<data_dir>/blobs`)."""
+    max_attachment_bytes: int = 10 * 1024 * 1024
     seal_interval: int = 1000
     """A seal checkpoint every this many sealed events."""
     seal_minutes: float = 10.0

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from ledger.accounts.service import local_operator
 from ledger.runtime import LedgerRuntime
+from tests.subtypes import default_subtype
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -98,8 +99,7 @@ class Api:
     def initial(self, role: str, *, occurred_at: str, figures: dict[str, Any], county: str = COUNTY,
                 hazard: str = "flood", subtype: str | None = None, **extra: Any) -> dict[str, Any]:
         body = {"county": county, "hazard": hazard, "occurred_at": occurred_at, "figures": figures, **extra}
-        if subtype is not None:
-            body["subtype"] = subtype
+        body["subtype"] = subtype or default_subtype(hazard)
         return self.command(role, "/v1/disasters", body, status=201)
 
     def follow_up(self, role: str, disaster_id: str, *, as_of: str, figures: dict[str, Any],

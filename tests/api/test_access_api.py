@@ -12,6 +12,7 @@ from typing import Any
 from uuid import uuid4
 
 from ledger.accounts.service import local_operator
+from tests.subtypes import default_subtype
 
 COUNTY = "320921"  # 响水县
 XIANGSHUI = "320921100"  # 响水镇
@@ -37,7 +38,7 @@ def forbidden(response: Any) -> dict[str, Any]:
 
 
 def initial_body(township: str = XIANGSHUI, hazard: str = "flood", county: str = COUNTY) -> dict[str, Any]:
-    return {"county": county, "hazard": hazard, "occurred_at": ago(days=3),
+    return {"county": county, "hazard": hazard, "subtype": default_subtype(hazard), "occurred_at": ago(days=3),
             "figures": {township: {"affected_population": 120}}}
 
 

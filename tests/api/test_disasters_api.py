@@ -9,13 +9,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import ZoneInfo
+
+from ledger.reference.hazards import HazardCatalogue
 
 COUNTY = "320921"  # 响水县
 XIANGSHUI = "320921100"  # 响水镇 (the township account's own township)
 CHENJIAGANG = "320921101"  # 陈家港镇
 XIAOJIAN = "320921102"  # 小尖镇
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+SUBTYPES = {h.code: next(iter(h.subtypes), None) for h in HazardCatalogue.load().hazards.values()}
 
 
 def ago(**delta: float) -> str:
@@ -37,6 +41,9 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
 
 def open_disaster(client, as_role, *, role: str = "township", hazard: str = "flood",
                   figures: dict[str, Any] | None = None, occurred_at: str | None = None, **extra: Any) -> dict:
+    extra.setdefault("subtype", SUBTYPES.get(hazard))  # the county fills the 亚灾种; subtype=None leaves it out
+    if extra["subtype"] is None:
+        del extra["subtype"]
     body = {"county": COUNTY, "hazard": hazard, "occurred_at": occurred_at or ago(days=3),
             "figures": figures or {XIANGSHUI: {"affected_population": 120, "crop_affected_ha": "850.50"}}, **extra}
     response = client.post("/v1/disasters", json=body, headers=as_role(role))
@@ -320,13 +327,19 @@ def test_correction_of_the_hazard_keeps_the_id_and_claims_the_corrected_key(clie
     assert last["occurred_at"] is None
 
     before = runtime.position()
-    for hazard in ("wind_hail", "flood"):  # the corrected key, and the original one
-        duplicate = client.post("/v1/disasters", headers=as_role("county"), json={
-            "county": COUNTY, "hazard": hazard, "occurred_at": occurred_at,
-            "figures": {CHENJIAGANG: {"affected_population": 5}}})
-        error = assert_error(duplicate, 409, "duplicate_process")
-        assert error["details"]["existing_id"] == disaster_id
+    duplicate = client.post("/v1/disasters", headers=as_role("county"), json={  # the corrected key is held
+        "county": COUNTY, "hazard": "wind_hail", "subtype": "hail", "occurred_at": occurred_at,
+        "figures": {CHENJIAGANG: {"affected_population": 5}}})
+    error = assert_error(duplicate, 409, "duplicate_process")
+    assert error["details"]["existing_id"] == disaster_id and disaster_id in error["message"]
     assert runtime.position() == before
+    # The original key is free again: a flood 初报 of that day opens the key's second process.
+    flood = client.post("/v1/disasters", headers=as_role("county"), json={
+        "county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": occurred_at,
+        "figures": {CHENJIAGANG: {"affected_population": 5}}})
+    assert flood.status_code == 201, flood.text
+    day = datetime.fromisoformat(occurred_at).astimezone(SHANGHAI).date().isoformat()
+    assert flood.json()["id"] == str(uuid5(NAMESPACE_URL, f"/disasters/{COUNTY}/{day}/flood/2"))
 
 
 def test_correction_of_the_date_claims_the_new_date_and_never_takes_another_process_key(client, as_role, runtime):
@@ -356,7 +369,7 @@ def test_correction_of_the_date_claims_the_new_date_and_never_takes_another_proc
     assert state(client, as_role, disaster_id)["disaster_date"] == free_date
     before = runtime.position()
     late = client.post("/v1/disasters", headers=as_role("county"), json={
-        "county": COUNTY, "hazard": "flood", "occurred_at": free_occurred_at,
+        "county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": free_occurred_at,
         "figures": {CHENJIAGANG: {"affected_population": 5}}})
     assert assert_error(late, 409, "duplicate_process")["details"]["existing_id"] == disaster_id
     assert runtime.position() == before
@@ -484,16 +497,17 @@ def test_retraction_refuses_every_later_command_but_reads_still_work(client, as_
     assert [e["type"] for e in events] == ["InitialReportFiled", "Retracted"]
     assert events[1]["payload"]["reason"] == "误报，核销"
 
-    # The process's key stays taken.
+    # The retracted process no longer holds its key: a new 初报 opens the key's second process.
     again = client.post("/v1/disasters", headers=as_role("county"), json={
-        "county": COUNTY, "hazard": "flood", "occurred_at": occurred_at,
+        "county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": occurred_at,
         "figures": {XIANGSHUI: {"affected_population": 1}}})
-    assert assert_error(again, 409, "duplicate_process")["details"]["existing_id"] == disaster_id
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] != disaster_id
 
 
 def test_figures_come_back_as_exact_decimal_strings_never_floats(client, as_role):
     opened = client.post("/v1/disasters", headers=as_role("county"), json={
-        "county": COUNTY, "hazard": "flood", "occurred_at": ago(days=3),
+        "county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": ago(days=3),
         "figures": {
             XIANGSHUI: {"affected_population": 1200, "crop_affected_ha": "850.50", "direct_loss_10k_yuan": "0.10"},
             CHENJIAGANG: {"crop_affected_ha": 0.2, "direct_loss_10k_yuan": "12345678901.99"},
@@ -571,3 +585,138 @@ def test_township_account_does_not_see_other_townships_figures_through_report_ju
     own = state(client, as_role, disaster_id, role="township")
     assert own["totals"] == {"affected_population": "120"}
     assert all(j["township"] == XIANGSHUI for r in own["reports"] for j in r["jumps"]), own["reports"]
+
+
+# --- 亚灾种 and 其中 (issue 15, points 3 and 5) ---------------------------------------------------
+
+
+def test_a_county_initial_report_without_the_subtype_is_refused_naming_it(client, as_role, runtime):
+    before = runtime.position()
+    response = client.post("/v1/disasters", json={
+        "county": COUNTY, "hazard": "flood", "occurred_at": ago(days=2),
+        "figures": {XIANGSHUI: {"affected_population": 10}}}, headers=as_role("county"))
+    error = assert_error(response, 422, "invalid")
+    assert [(f["field"], f["code"]) for f in error["fields"]] == [("subtype", "subtype_required")]
+    assert "river_flood" in error["fields"][0]["message"] and "亚灾种" in error["fields"][0]["message"]
+    assert runtime.position() == before
+
+
+def test_a_township_may_leave_the_subtype_out_and_the_county_gives_it_when_it_first_acts(client, as_role):
+    opened = open_disaster(client, as_role, subtype=None)
+    assert state(client, as_role, opened["id"])["subtype"] is None
+    follow_up = {"as_of": ago(days=1), "figures": {XIANGSHUI: {"affected_population": 130}}}
+    refused = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups", follow_up)
+    assert [f["field"] for f in assert_error(refused, 422, "subtype_required")["fields"]] == ["subtype"]
+    accept_bare = client.post(f"/v1/disasters/{opened['id']}/reports/1/accept", headers=as_role("county"))
+    assert_error(accept_bare, 422, "subtype_required")
+    unknown = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/reports/1/accept", {"subtype": "hail"})
+    assert [f["code"] for f in assert_error(unknown, 422, "invalid")["fields"]] == ["unknown_subtype"]
+
+    accepted = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/reports/1/accept",
+                    {"subtype": "mountain_flood"})
+    assert accepted.status_code == 200, accepted.text
+    after = state(client, as_role, opened["id"])
+    assert after["subtype"] == "mountain_flood" and after["reports"][0]["review"] == "accepted"
+    given = [e for e in history(client, as_role, opened["id"]) if e["type"] == "Corrected"]
+    assert given[-1]["actor"]["role"] == "county" and given[-1]["payload"]["subtype"] == "mountain_flood"
+    # …after which the county files without repeating it, and a different one is a 勘误, not a filing
+    assert post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups", follow_up).status_code == 201
+    other = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups",
+                 {**follow_up, "as_of": ago(hours=20), "subtype": "river_flood"})
+    assert [f["code"] for f in assert_error(other, 422, "subtype_required")["fields"]] == ["subtype_differs"]
+
+
+def test_a_county_follow_up_can_give_the_missing_subtype_with_its_figures(client, as_role):
+    opened = open_disaster(client, as_role, subtype=None)
+    filed = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups",
+                 {"as_of": ago(days=1), "figures": {XIANGSHUI: {"affected_population": 130}},
+                  "subtype": "urban_waterlogging"})
+    assert filed.status_code == 201, filed.text
+    assert state(client, as_role, opened["id"])["subtype"] == "urban_waterlogging"
+
+
+def test_a_part_needs_its_total_given_now_or_before_and_households_never_exceed_rooms(client, as_role, runtime):
+    # 其中倒塌住房间数 9 and no 倒塌房屋间数: the county total would read 0 < 9
+    opened = open_disaster(client, as_role, figures={XIANGSHUI: {"affected_population": 50, "collapsed_rooms": 12}})
+    before = runtime.position()
+    alone = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups",
+                 {"as_of": ago(days=2), "figures": {CHENJIAGANG: {"collapsed_dwelling_rooms": 9}}})
+    error = assert_error(alone, 422, "inconsistent_figures")
+    assert [(f["field"], f["code"]) for f in error["fields"]] == [
+        (f"figures.{CHENJIAGANG}.collapsed_dwelling_rooms", "parent_missing")]
+    assert "collapsed_rooms" in error["fields"][0]["message"]
+    # 倒塌住房户数 5 with 倒塌房屋间数 3 (given before) is refused too
+    too_many = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups",
+                    {"as_of": ago(days=2), "figures": {XIANGSHUI: {"collapsed_rooms": 3,
+                                                                   "collapsed_dwelling_households": 5}}})
+    assert [(f["field"], f["code"]) for f in assert_error(too_many, 422, "inconsistent_figures")["fields"]] == [
+        (f"figures.{XIANGSHUI}.collapsed_dwelling_households", "exceeds")]
+    assert runtime.position() == before
+    # the total given before is enough for a later part
+    later = post(client, as_role, "county", f"/v1/disasters/{opened['id']}/follow-ups",
+                 {"as_of": ago(days=2), "figures": {XIANGSHUI: {"collapsed_dwelling_rooms": 9}}})
+    assert later.status_code == 201, later.text
+    assert state(client, as_role, opened["id"])["totals"]["collapsed_rooms"] == "12"
+
+
+# --- retracted and corrected keys (issue 15, point 4) ------------------------------------------------
+
+
+def _initial(client, as_role, occurred_at: str, role: str = "county", value: int = 5):
+    return client.post("/v1/disasters", headers=as_role(role), json={
+        "county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": occurred_at,
+        "figures": {XIANGSHUI: {"affected_population": value}}})
+
+
+def test_after_a_retraction_the_key_opens_its_next_process_with_a_deterministic_id(client, as_role, runtime):
+    occurred_at = ago(days=4)
+    day = datetime.fromisoformat(occurred_at).astimezone(SHANGHAI).date().isoformat()
+    first = _initial(client, as_role, occurred_at)
+    assert first.status_code == 201, first.text
+    # The first process of a key keeps the id it always had.
+    assert first.json()["id"] == str(uuid5(NAMESPACE_URL, f"/disasters/{COUNTY}/{day}/flood"))
+    assert post(client, as_role, "county", f"/v1/disasters/{first.json()['id']}/retraction",
+                {"reason": "误报"}).status_code == 200
+
+    second = _initial(client, as_role, occurred_at, role="township")
+    assert second.status_code == 201, second.text
+    second_id = second.json()["id"]
+    assert second_id == str(uuid5(NAMESPACE_URL, f"/disasters/{COUNTY}/{day}/flood/2"))
+    # A live duplicate is answered with the live process (not the retracted one), and a 续报 to it works.
+    before = runtime.position()
+    duplicate = _initial(client, as_role, occurred_at)
+    error = assert_error(duplicate, 409, "duplicate_process")
+    assert error["details"]["existing_id"] == second_id
+    assert runtime.position() == before
+    follow_up = post(client, as_role, "township", f"/v1/disasters/{second_id}/follow-ups",
+                     {"as_of": ago(days=1), "figures": {XIANGSHUI: {"affected_population": 6}}})
+    assert follow_up.status_code == 201, follow_up.text
+
+    assert post(client, as_role, "county", f"/v1/disasters/{second_id}/retraction",
+                {"reason": "重复"}).status_code == 200
+    third = _initial(client, as_role, occurred_at)
+    assert third.json()["id"] == str(uuid5(NAMESPACE_URL, f"/disasters/{COUNTY}/{day}/flood/3"))
+    assert state(client, as_role, third.json()["id"])["stage"] == "initial"
+    assert state(client, as_role, first.json()["id"])["stage"] == "retracted"
+
+
+def test_a_date_correction_frees_the_old_key_and_the_new_key_names_the_live_process(client, as_role, runtime):
+    moved_from = ago(days=5)
+    moved_to = ago(days=8)
+    moved = _initial(client, as_role, moved_from).json()["id"]
+    new_date = datetime.fromisoformat(moved_to).astimezone(SHANGHAI).date().isoformat()
+    corrected = post(client, as_role, "county", f"/v1/disasters/{moved}/corrections",
+                     {"reason": "日期误报", "disaster_date": new_date})
+    assert corrected.status_code == 200, corrected.text
+
+    on_new = _initial(client, as_role, moved_to)
+    assert assert_error(on_new, 409, "duplicate_process")["details"]["existing_id"] == moved
+    on_old = _initial(client, as_role, moved_from)
+    assert on_old.status_code == 201, on_old.text
+    # The old key's first id is the moved process itself, so the new process is the key's second.
+    old_day = datetime.fromisoformat(moved_from).astimezone(SHANGHAI).date().isoformat()
+    assert on_old.json()["id"] == str(uuid5(NAMESPACE_URL, f"/disasters/{COUNTY}/{old_day}/flood/2"))
+    # …and the moved process cannot be corrected back onto a key a live process holds.
+    back = post(client, as_role, "county", f"/v1/disasters/{moved}/corrections",
+                {"reason": "日期误报", "disaster_date": old_day})
+    assert assert_error(back, 409, "duplicate_process")["details"]["existing_id"] == on_old.json()["id"]

@@ -125,8 +125,15 @@ INVALID_INITIAL_REPORTS = [
     ("centralized-plus-dispersed-not-total",
      figures({"relocated_total": 300, "relocated_centralized_total": 120, "relocated_dispersed_total": 170}),
      "inconsistent_figures", [(t("relocated_total"), "parts_do_not_add_up")]),
-    ("households-exceed-rooms", figures({"collapsed_dwelling_rooms": 3, "collapsed_dwelling_households": 4}),
+    ("households-exceed-rooms",
+     figures({"collapsed_rooms": 9, "collapsed_dwelling_rooms": 3, "collapsed_dwelling_households": 4}),
      "inconsistent_figures", [(t("collapsed_dwelling_households"), "exceeds")]),
+    # 倒塌住房户数 5 with 倒塌房屋间数 3: checked against the rooms of all houses too
+    ("households-exceed-all-rooms", figures({"collapsed_rooms": 3, "collapsed_dwelling_households": 5}),
+     "inconsistent_figures", [(t("collapsed_dwelling_households"), "exceeds")]),
+    # 其中倒塌住房间数 9 without 倒塌房屋间数: the county's total would read less than its part
+    ("of-which-without-its-total", figures({"collapsed_dwelling_rooms": 9}),
+     "inconsistent_figures", [(t("collapsed_dwelling_rooms"), "parent_missing")]),
     ("of-which-exceeds-parent", figures({"injured": 2, "seriously_injured": 3}), "inconsistent_figures",
      [(t("seriously_injured"), "exceeds_parent")]),
     ("current-exceeds-cumulative", figures({"relocated_total": 10, "relocated_current": 11}),
@@ -164,7 +171,7 @@ def test_a_valid_initial_report_with_the_same_figures_shape_is_accepted(client, 
     """The control case of the table above: the unchanged body is fine."""
     response = client.post("/v1/disasters", json=initial_body(
         relocated_total=300, relocated_centralized_total=120, relocated_dispersed_total=180,
-        collapsed_dwelling_rooms=6, collapsed_dwelling_households=3, crop_affected_ha="850.50",
+        collapsed_rooms=8, collapsed_dwelling_rooms=6, collapsed_dwelling_households=3, crop_affected_ha="850.50",
         crop_damaged_ha="300.00", crop_lost_ha="40.25"), headers=as_role("county"))
     assert response.status_code == 201, response.text
 
@@ -332,7 +339,7 @@ def test_conflicts_carry_the_same_shape(client, as_role, runtime):
 def test_every_field_message_is_in_chinese_and_english(client, as_role) -> None:
     """Domain checks and request validation alike: `中文 / English` beside each field."""
     domain = client.post("/v1/disasters", headers=as_role("county"), json={
-        "county": "320921", "hazard": "flood", "occurred_at": "2026-01-02T08:00:00+08:00",
+        "county": "320921", "hazard": "flood", "subtype": "river_flood", "occurred_at": "2026-01-02T08:00:00+08:00",
         "figures": {"320921100": {"affected_population": "many", "deaths": -1}}})
     shape = client.post("/v1/disasters", headers=as_role("county"), json={
         "county": "320921", "hazard": 5, "occurred_at": "yesterday", "figures": {}, "colour": "red"})

@@ -125,7 +125,7 @@ def seeded_disaster(fuzz_app: FastAPI, fuzz_headers: dict[str, dict[str, str]]) 
     with TestClient(fuzz_app, raise_server_exceptions=False) as client:
         filed = client.post(
             "/v1/disasters",
-            json={"county": "320921", "hazard": "flood",
+            json={"county": "320921", "hazard": "flood", "subtype": "river_flood",
                   "occurred_at": (now - timedelta(hours=5)).isoformat(),
                   "figures": {"320921100": {"affected_population": 100, "crop_affected_ha": "10.00"}}},
             headers=fuzz_headers["township"],
@@ -272,9 +272,9 @@ def _recent(hours: float) -> str:
 
 TIME_COMMANDS: dict[str, tuple[str, Any]] = {
     # name: (path under /v1/disasters, body for a drawn value)
-    "initial.occurred_at": ("", lambda t: {"county": "320921", "hazard": "flood", "occurred_at": t,
+    "initial.occurred_at": ("", lambda t: {"county": "320921", "hazard": "flood", "subtype": "river_flood", "occurred_at": t,
                                            "figures": FIGURES}),
-    "initial.phoned_at": ("", lambda t: {"county": "320921", "hazard": "drought", "occurred_at": _recent(30),
+    "initial.phoned_at": ("", lambda t: {"county": "320921", "hazard": "drought", "subtype": "other", "occurred_at": _recent(30),
                                          "phoned_at": t, "figures": FIGURES}),
     "follow_up.as_of": ("/{id}/follow-ups", lambda t: {"figures": FIGURES, "as_of": t}),
     "follow_up.phoned_at": ("/{id}/follow-ups", lambda t: {"figures": FIGURES, "as_of": _recent(1),
@@ -291,7 +291,7 @@ TIME_COMMANDS: dict[str, tuple[str, Any]] = {
 @pytest.fixture(scope="module")
 def open_disaster(fuzz_app: FastAPI, fuzz_headers: dict[str, dict[str, str]]) -> str:
     """A process of its own, opened 10 hours ago, that the commands below never close."""
-    body = {"county": "320921", "hazard": "earthquake", "occurred_at": _recent(10), "figures": FIGURES}
+    body = {"county": "320921", "hazard": "earthquake", "subtype": "earthquake", "occurred_at": _recent(10), "figures": FIGURES}
     with TestClient(fuzz_app, raise_server_exceptions=False) as client:
         filed = client.post("/v1/disasters", json=body, headers=fuzz_headers["county"])
     if filed.status_code == 409:

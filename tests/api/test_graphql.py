@@ -42,7 +42,7 @@ from tests.api.graphql_fixtures import (
 )
 
 D = Decimal
-RULES_VERSION = "deadlines-default-2026.1"
+RULES_VERSION = "deadlines-default-2026.2"
 
 
 @pytest.fixture
@@ -541,14 +541,17 @@ def test_compliance_flags_a_late_and_an_on_time_initial_report(api: Api) -> None
     report = compliance(api, "city", CITY)
     flags = {(f["disasterId"], f["rule"]): f for f in report["flags"]}
     assert flags[(on_time["id"], "initial.upper")]["status"] == "on_time"
-    assert (report["onTime"], report["late"], report["missing"], report["pending"]) == (2, 1, 0, 1)
+    # …and the province's own 2 h from the city's handling starts (not yet due).
+    province = flags[(on_time["id"], "initial.province")]
+    assert (province["status"], province["level"], province["unit"]) == ("pending", "province", "320000000000")
+    assert (report["onTime"], report["late"], report["missing"], report["pending"]) == (2, 1, 0, 2)
 
     # The status filter narrows the flags, not the counts.
     only_late = compliance(api, status=["late"])
     assert [(f["disasterId"], f["rule"]) for f in only_late["flags"]] == [(late["id"], "initial.county")]
-    assert (only_late["onTime"], only_late["late"], only_late["pending"]) == (2, 1, 1)
+    assert (only_late["onTime"], only_late["late"], only_late["pending"]) == (2, 1, 2)
     some = compliance(api, status=["on_time", "pending"])
-    assert sorted(f["status"] for f in some["flags"]) == ["on_time", "on_time", "pending"]
+    assert sorted(f["status"] for f in some["flags"]) == ["on_time", "on_time", "pending", "pending"]
     assert compliance(api, status=["missing"])["flags"] == []
 
     # Out of the period, and for a township inside it.

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.subtypes import default_subtype
+
 COUNTY = "320921"  # 响水县
 XIANGSHUI = "320921100"  # 响水镇
 CHENJIAGANG = "320921101"  # 陈家港镇
@@ -29,7 +31,7 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
 
 
 def initial_body(hazard: str = "flood", township: str = XIANGSHUI, value: int = 120) -> dict[str, Any]:
-    return {"county": COUNTY, "hazard": hazard, "occurred_at": ago(days=3),
+    return {"county": COUNTY, "hazard": hazard, "subtype": default_subtype(hazard), "occurred_at": ago(days=3),
             "figures": {township: {"affected_population": value, "crop_affected_ha": "850.50"}}}
 
 

@@ -34,7 +34,7 @@ def read(client, as_role, incident_id: str, role: str = "county", **params: str)
 
 
 def open_flood(client, as_role, deaths: int = 0) -> str:
-    body = {"county": COUNTY, "hazard": "flood", "occurred_at": at(30),
+    body = {"county": COUNTY, "hazard": "flood", "subtype": "river_flood", "occurred_at": at(30),
             "figures": {XIANGSHUI: {"affected_population": 1200, "deaths": deaths}}}
     return str(post(client, as_role, "township", "/v1/disasters", body, status=201)["id"])
 

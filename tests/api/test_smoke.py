@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 def test_initial_report_is_stored_and_read_back(client, as_role):
     occurred = (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat()
-    body = {"county": "320921", "hazard": "flood", "occurred_at": occurred,
+    body = {"county": "320921", "hazard": "flood", "subtype": "river_flood", "occurred_at": occurred,
             "figures": {"320921100": {"affected_population": 120, "crop_affected_ha": "10.50"}}}
     filed = client.post("/v1/disasters", json=body, headers=as_role("township"))
     assert filed.status_code == 201, filed.text

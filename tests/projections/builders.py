@@ -78,9 +78,19 @@ def initial(
     )
 
 
-def report(figures: dict[str, dict[str, Any]], *, days_ago: int = 5, hour: int = 12) -> FiguresReport:
+def report(figures: dict[str, dict[str, Any]], *, days_ago: int = 5, hour: int = 12,
+           attachments: tuple[dict[str, str], ...] = ()) -> FiguresReport:
     """续报 / 核报 as of `hour` on `day(days_ago)`, always with a written explanation (激增激减须书面说明)."""
-    return FiguresReport(figures=figures, as_of=at(days_ago, hour), explanation=EXPLANATION)
+    return FiguresReport(figures=figures, as_of=at(days_ago, hour), explanation=EXPLANATION, attachments=attachments)
+
+
+def photos(runtime: Any, count: int = 3) -> tuple[dict[str, str], ...]:
+    """Scene photos in the blob store (a process with a response needs 3 by its 核报)."""
+    out = []
+    for i in range(count):
+        stored = runtime.blobs.put(b"\x89PNG\r\n\x1a\n" + f"scene {i}".encode(), "image/png")
+        out.append({"sha256": stored.ref, "type": stored.type, "name": f"scene-{i}.png", "kind": "photo"})
+    return tuple(out)
 
 
 def response_start(level: int = 4, *, days_ago: int = 5, hour: int = 10) -> ResponseChange:

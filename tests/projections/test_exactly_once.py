@@ -31,6 +31,7 @@ from tests.projections.builders import (
     an_officer,
     day,
     initial,
+    photos,
     report,
     response_start,
     totals_of,
@@ -69,7 +70,7 @@ def story(runtime, officers) -> dict[str, int]:
     steps["accepted"] = d.accept(city, flood.id, 1).position
     steps["final"] = d.file_final(county, flood.id, report({
         XIANGSHUI: {"affected_population": 1350}, CHENJIAGANG: {"affected_population": 420},
-    }, days_ago=4)).position
+    }, days_ago=4, attachments=photos(runtime))).position
     hail = d.file_initial(county, initial(days_ago=3, hazard="wind_hail", subtype="hail",
                                           figures={XIANGSHUI: {"affected_population": 500}}))
     steps["hail"] = hail.position

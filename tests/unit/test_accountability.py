@@ -124,7 +124,7 @@ def scenario(rt: LedgerRuntime) -> Scenario:
     ds = rt.disasters
 
     late = ds.file_initial(county, InitialReport(
-        county=COUNTY, hazard="flood", occurred_at=now - timedelta(hours=5),
+        county=COUNTY, hazard="flood", subtype="river_flood", occurred_at=now - timedelta(hours=5),
         figures={"320921100": {"affected_population": 100}}, text="暴雨致农田受淹")).id
     ds.file_follow_up(county, late, FiguresReport(
         figures={"320921100": {"affected_population": 1000}}, as_of=now - timedelta(hours=1),
@@ -138,7 +138,7 @@ def scenario(rt: LedgerRuntime) -> Scenario:
     ds.retract(county, corrected, "经核查系重复报送")
 
     other = ds.file_initial(other_county, InitialReport(
-        county=OTHER, hazard="flood", occurred_at=now - timedelta(hours=5),
+        county=OTHER, hazard="flood", subtype="river_flood", occurred_at=now - timedelta(hours=5),
         figures={"500107001": {"affected_population": 50}})).id
     ds.file_follow_up(other_county, other, FiguresReport(
         figures={"500107001": {"affected_population": 500}}, as_of=now - timedelta(hours=1), explanation="激增"))
@@ -204,7 +204,7 @@ def assert_scenario_sections(sections: dict[str, list[dict[str, Any]]], s: Scena
     assert (flag["county"], flag["county_name"], flag["hazard"], flag["level"], flag["unit"]) == (
         COUNTY, "响水县", "flood", "county", "320921000000")
     assert flag["rule_name"] == "县级初报 (2 小时内)" and flag["status_name"] == "迟报"
-    assert flag["report_number"] == 1 and flag["rules_version"] == "deadlines-default-2026.1"
+    assert flag["report_number"] == 1 and flag["rules_version"] == "deadlines-default-2026.2"
     assert 3 * 3600 <= flag["delay_seconds"] < 3 * 3600 + 300
     due = datetime.fromisoformat(flag["due_at"])
     assert abs(due - (s.started - timedelta(hours=3))) < timedelta(seconds=2)
@@ -288,7 +288,7 @@ def test_each_section_has_exactly_the_scenario_rows_of_the_area(runtime):
     assert_scenario_sections(report.sections, s)
     meta = report.metadata()
     assert meta["period"] == {"from": str(s.today - timedelta(days=2)), "to": str(s.today)}
-    assert meta["rules_versions"]["deadlines"] == "deadlines-default-2026.1"
+    assert meta["rules_versions"]["deadlines"] == "deadlines-default-2026.2"
     assert meta["counts"] == {
         "late_and_missing": 1, "corrections": 1, "retractions": 1, "returns": 1, "jumps": 1, "above_standard": 1,
         "returned_or_reversed": 2, "access_log": 2, "actions_per_account": 23, "account_rights": 0,

@@ -203,7 +203,8 @@ def test_the_stored_recorded_times_on_the_real_clock(runtime: LedgerRuntime, off
     before = datetime.now(UTC)
     time.sleep(0.02)
     flood_id = d.file_initial(officers["county"], InitialReport(
-        county=COUNTY, hazard="flood", occurred_at=occurred, figures={XIANGSHUI: {"affected_population": 10}})).id
+        county=COUNTY, hazard="flood", subtype="river_flood", occurred_at=occurred,
+        figures={XIANGSHUI: {"affected_population": 10}})).id
     time.sleep(0.02)
     between = datetime.now(UTC)
     time.sleep(0.02)
@@ -524,7 +525,8 @@ def test_recorded_times_that_go_backwards_still_give_a_state_the_aggregate_had(
     d, county = runtime.disasters, officers["county"]
     clock.set(bj(8, 10))
     flood_id = d.file_initial(county, InitialReport(
-        county=COUNTY, hazard="flood", occurred_at=bj(8, 6), figures={XIANGSHUI: {"affected_population": 10}})).id
+        county=COUNTY, hazard="flood", subtype="river_flood", occurred_at=bj(8, 6),
+        figures={XIANGSHUI: {"affected_population": 10}})).id
     clock.set(bj(8, 10, 5))
     d.file_follow_up(county, flood_id, FiguresReport(
         figures={CHENJIAGANG: {"affected_population": 5}}, as_of=bj(8, 9), explanation="补报"))

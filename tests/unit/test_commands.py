@@ -685,15 +685,17 @@ def test_a_response_change_needs_a_known_action_and_its_plan(rt, staff):
     }
 
 
-def test_a_retracted_process_keeps_its_key(rt, staff):
+def test_a_retracted_process_frees_its_key_for_the_next_process(rt, staff):
     process = rt.disasters.file_initial(staff.county, an_initial_report())
     rt.disasters.retract(staff.city, process.id, "经核实不属于自然灾害")
-    with pytest.raises(Conflict) as refused:
-        rt.disasters.file_initial(staff.county, an_initial_report())
-    assert refused.value.details["existing_id"] == str(process.id)
     with pytest.raises(Conflict) as closed:
         rt.disasters.file_follow_up(staff.county, process.id, a_figures_report())
     assert closed.value.code == "retracted"
+    second = rt.disasters.file_initial(staff.county, an_initial_report())
+    assert second.id != process.id
+    with pytest.raises(Conflict) as refused:
+        rt.disasters.file_initial(staff.county, an_initial_report())
+    assert refused.value.details["existing_id"] == str(second.id)
 
 
 # --- what each account sees -----------------------------------------------------------------------

@@ -34,7 +34,7 @@ from tests.unit.builders import (
 
 CHINA = ZoneInfo("Asia/Shanghai")
 RULES = DeadlineRules.load()
-DEFAULT_VERSION = "deadlines-default-2026.1"
+DEFAULT_VERSION = "deadlines-default-2026.2"
 
 TOWNSHIP_DESK = township_officer.as_dict()
 COUNTY_DESK = county_officer.as_dict()
@@ -87,9 +87,10 @@ def initial(recorded: datetime, **kw: Any) -> dict[str, Any]:
     return report(recorded, "initial", **kw)
 
 
-def response(action: str, decided: datetime, level: int | None = 4) -> dict[str, Any]:
+def response(action: str, decided: datetime, level: int | None = 2, government: str = "province") -> dict[str, Any]:
+    """A response change; by default the province's Ⅱ (a 重大 disaster: the daily 零报告 is due)."""
     return {"action": action, "level": None if action == "end" else level, "decided_at": decided.isoformat(),
-            "recorded_at": decided.isoformat(), "plan": "响水县自然灾害救助应急预案"}
+            "recorded_at": decided.isoformat(), "plan": "江苏省自然灾害救助应急预案", "government_level": government}
 
 
 def state(
@@ -149,8 +150,12 @@ def test_the_default_rules_are_those_of_the_regulations() -> None:
     assert (RULES.daily_county.isoformat(), RULES.daily_city.isoformat(), RULES.daily_province.isoformat()) == \
         ("09:00:00", "10:00:00", "12:00:00")
     assert (RULES.drought_follow_up_days, RULES.final_county_days) == (10, 5)
-    assert set(RULE_NAMES) == {"initial.county", "initial.upper", "severe.province", "daily.county",
-                               "daily.upper", "drought.follow_up", "final.county"}
+    assert (RULES.final_city_days, RULES.final_province_days) == (3, 5)
+    assert (RULES.daily_governments, RULES.daily_levels, RULES.daily_until) == (("province", "national"), (1, 2),
+                                                                               "stable")
+    assert set(RULE_NAMES) == {"initial.county", "initial.upper", "initial.city", "initial.province",
+                               "severe.province", "daily.county", "daily.upper", "daily.province",
+                               "drought.follow_up", "final.county", "final.city", "final.province"}
 
 
 # --- 初报 by the county: 2 h after the disaster --------------------------------------------------------
@@ -364,10 +369,13 @@ def test_a_returned_final_report_does_not_stop_the_daily_reports() -> None:
 
 
 def test_daily_reports_stop_when_the_response_ends() -> None:
-    st = daily_state(responses=[response("start", bj(0, 10)), response("adjust", bj(1, 12), 3),
+    st = daily_state(responses=[response("start", bj(0, 10)), response("adjust", bj(1, 12), 1),
                                 response("end", bj(2, 12))])
     found = flags(st, bj(8, 12), "daily.county")
     assert statuses(found) == [("02 09:00", "on_time"), ("03 09:00", "late")]
+    # Lowered to Ⅲ: no longer a 重大 disaster, so no daily report after that day.
+    st = daily_state(responses=[response("start", bj(0, 10)), response("adjust", bj(1, 12), 3)])
+    assert statuses(flags(st, bj(8, 12), "daily.county")) == [("02 09:00", "on_time")]
 
     # A new response starts the clock again, from the next day.
     st = daily_state(responses=[response("start", bj(0, 10)), response("end", bj(1, 12)),
@@ -533,16 +541,16 @@ def test_a_retracted_process_is_not_flagged_missing_after_its_retraction() -> No
     found = flags(st, bj(30))
     assert not [f for f in found if f.due_at > bj(3, 12)]  # nothing falls due after the retraction
 
-    # Daily reports were due on days 1–3 only (day 2's and 3's are missing: they fell due before the retraction).
+    # Daily reports were due on days 1–2 only: the disaster was declared stable on day 2 (day 2's is missing).
     assert statuses([f for f in found if f.rule == "daily.county"]) == \
-        [("02 09:00", "on_time"), ("03 09:00", "missing"), ("04 09:00", "missing")]
+        [("02 09:00", "on_time"), ("03 09:00", "missing")]
     # The 核报 (due day 7) is not missing: the process ended before it fell due.
     assert not [f for f in found if f.rule == "final.county"]  # nothing falls due after a retraction
     # What was missing is overdue until the retraction, not until now.
     day_2 = next(f for f in found if f.rule == "daily.county" and f.status == "missing")
     assert day_2.delay_seconds == int((bj(3, 12) - bj(2, 9)).total_seconds())
     assert {f.rule: f.status for f in found if f.rule.startswith("initial")} == \
-        {"initial.county": "on_time", "initial.upper": "on_time"}
+        {"initial.county": "on_time", "initial.upper": "on_time", "initial.province": "missing"}
 
 
 def test_a_retracted_drought_needs_no_follow_ups_after_its_retraction() -> None:
@@ -571,7 +579,9 @@ def test_a_state_folded_from_real_events_is_evaluated() -> None:
     recorded = datetime.fromisoformat(st["reports"][0]["recorded_at"])
 
     found = {f.rule: f for f in evaluate(st, RULES, recorded + timedelta(minutes=5))}
-    assert set(found) == {"initial.county", "initial.upper", "severe.province"}
+    # The city accepted it: the province's own 2 h clock runs from then (pending 5 minutes later).
+    assert set(found) == {"initial.county", "initial.upper", "initial.province", "severe.province"}
+    assert found["initial.province"].status == "pending"
     assert found["initial.county"].status == "late"  # recorded years after 2024-07-01 10:00
     assert found["initial.county"].due_at == datetime(2024, 7, 1, 10, tzinfo=CHINA)
     assert found["initial.upper"].status == "on_time"
@@ -579,3 +589,108 @@ def test_a_state_folded_from_real_events_is_evaluated() -> None:
     severe = found["severe.province"]
     assert severe.report_number == 2 and severe.status == "late"  # 6 dead + 4 missing, as of 2024-07-01 12:00
     assert severe.due_at == datetime(2024, 7, 1, 14, tzinfo=CHINA)
+
+
+# --- every level's own clock (issue 15, points 1, 2 and 10) ------------------------------------------------
+
+PROVINCE_UNIT = "320000000000"
+PROCESS = "7a1c0000-0000-5000-8000-000000000001"
+
+
+def upward(level: str, kind: str, recorded: datetime, day: int | None = None) -> dict[str, Any]:
+    """An upward report (UpwardReport) of the city or the province naming the process."""
+    return {"level": level, "kind": kind, "recorded_at": recorded.isoformat(), "disaster_ids": [PROCESS],
+            "day": bj(day).date().isoformat() if day is not None else None}
+
+
+def test_given_a_township_initial_when_the_county_handles_it_then_the_city_and_province_each_have_two_hours():
+    """Township 初报 09:00 → county accepts 10:00 (due 11:00) → city reports up 11:30 (due 12:00) →
+    province reports up 14:00 (due 13:30: late)."""
+    st = state(initial(bj(0, 9), filed_by=TOWNSHIP_DESK, reviewed=bj(0, 10), reviewer=COUNTY_DESK))
+    ups = [upward("city", "initial", bj(0, 11, 30)), upward("province", "initial", bj(0, 14))]
+    found = {f.rule: f for f in evaluate(st, RULES, bj(1), ups)}
+    assert (found["initial.upper"].level, found["initial.upper"].status) == ("county", "on_time")
+    city = found["initial.city"]
+    assert (city.level, city.unit, city.due_at, city.arrived_at, city.status) == \
+        ("city", CITY_UNIT, bj(0, 12), bj(0, 11, 30), "on_time")
+    province = found["initial.province"]
+    assert (province.level, province.unit, province.due_at, province.status, province.delay_seconds) == \
+        ("province", PROVINCE_UNIT, bj(0, 13, 30), "late", 1800)
+
+
+def test_given_a_county_initial_reviewed_by_the_city_when_the_province_never_reports_then_it_is_missing():
+    st = state(initial(bj(0, 9), reviewed=bj(0, 10), reviewer=CITY_DESK))
+    province = one(st, bj(0, 15), "initial.province")
+    assert (province.due_at, province.status, province.delay_seconds) == (bj(0, 12), "missing", 3 * 3600)
+    assert one(st, bj(0, 11), "initial.province").status == "pending"
+    # The city's own upward report counts as its handling even before its review.
+    st = state(initial(bj(0, 9)))
+    city = next(f for f in evaluate(st, RULES, bj(1), [upward("city", "initial", bj(0, 10, 30))])
+                if f.rule == "initial.upper")
+    assert (city.arrived_at, city.status) == (bj(0, 10, 30), "on_time")
+
+
+def test_given_a_level_that_has_not_received_the_report_then_its_clock_has_not_started():
+    st = state(initial(bj(0, 9), filed_by=TOWNSHIP_DESK))  # the county has not handled it
+    assert flags(st, bj(5), "initial.city") == [] and flags(st, bj(5), "initial.province") == []
+
+
+def test_given_a_provincial_response_then_the_province_daily_report_is_due_at_noon():
+    st = daily_state()
+    ups = [upward("province", "daily", bj(1, 11), day=1), upward("province", "daily", bj(2, 13), day=2),
+           upward("city", "daily", bj(2, 9, 50), day=2)]
+    found = [f for f in evaluate(st, RULES, bj(3, 13), ups) if f.rule == "daily.province"]
+    assert statuses(found) == [("02 12:00", "on_time"), ("03 12:00", "late"), ("04 12:00", "missing")]
+    assert all((f.level, f.unit) == ("province", PROVINCE_UNIT) for f in found)
+    # The city's daily upward report for day 2 is its 10:00 report even without a review.
+    city = [f for f in evaluate(st, RULES, bj(3, 13), ups) if f.rule == "daily.upper"]
+    assert statuses(city) == [("02 10:00", "on_time"), ("03 10:00", "on_time"), ("04 10:00", "missing")]
+
+
+def test_given_a_county_level_four_response_then_no_daily_zero_report_is_due():
+    """A county's own Ⅳ is not a 特别重大/重大 disaster: no false 未报."""
+    st = daily_state(responses=[response("start", bj(0, 10), 4, government="county")])
+    assert [f for f in evaluate(st, RULES, bj(8)) if f.rule.startswith("daily")] == []
+    st = daily_state(responses=[response("start", bj(0, 10), 1, government="county")])
+    assert flags(st, bj(8), "daily.county") == []
+
+
+def test_given_a_national_level_one_response_then_the_daily_reports_run_until_the_disaster_is_stable():
+    st = daily_state(responses=[response("start", bj(0, 10), 1, government="national")], stabilised=bj(2, 18))
+    assert statuses(flags(st, bj(8, 12), "daily.county")) == [("02 09:00", "on_time"), ("03 09:00", "late")]
+
+
+TRIGGER_RULES = CUSTOM_RULES.replace('province = "11:00"', '''province = "11:00"
+until = "final"
+
+[daily.trigger]
+governments = ["county", "province"]
+levels = [1, 2, 3, 4]
+figures = { "deaths+missing" = 30 }''').replace("county_days = 2", "county_days = 2\ncity_days = 1")
+
+
+def test_given_configured_triggers_then_a_county_response_or_the_figures_start_the_daily_report(tmp_path: Path):
+    path = tmp_path / "deadlines.toml"
+    path.write_text(TRIGGER_RULES, encoding="utf-8")
+    custom = DeadlineRules.load(path)
+    assert (custom.daily_until, custom.final_city_days, custom.final_province_days) == ("final", 1, None)
+    county_four = daily_state(responses=[response("start", bj(0, 10), 4, government="county")],
+                              stabilised=bj(1, 12))
+    # until = "final": stabilisation does not stop it
+    assert len(flags(county_four, bj(3, 12), "daily.county", custom)) == 3
+    by_figures = state(initial(bj(0, 9)), report(bj(1, 8), figures={XIANGSHUI: {"deaths": "20", "missing": "10"}}),
+                       report(bj(2, 8)))
+    assert statuses(flags(by_figures, bj(3, 12), "daily.county", custom)) == \
+        [("03 08:00", "on_time"), ("04 08:00", "missing")]
+
+
+def test_given_the_county_final_then_the_city_and_province_final_clocks_run_where_configured():
+    st = state(initial(bj(0, 9)), report(bj(5, 9), "final"), stabilised=bj(3, 12))
+    city = one(st, bj(7), "final.city")
+    assert (city.level, city.due_at, city.status) == ("city", bj(8, 9), "pending")
+    assert one(st, bj(9), "final.city").status == "missing"
+    assert flags(st, bj(9), "final.province") == []  # the city has not filed its 核报
+    ups = [upward("city", "final", bj(6, 9)), upward("province", "final", bj(12, 9))]
+    found = {f.rule: f for f in evaluate(st, RULES, bj(20), ups)}
+    assert found["final.city"].status == "on_time"
+    assert (found["final.province"].due_at, found["final.province"].status) == (bj(11, 9), "late")

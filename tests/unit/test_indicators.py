@@ -23,6 +23,17 @@ def problems_of(found) -> set[tuple[str, str]]:
     return {(p.field, p.code) for p in found}
 
 
+def with_totals(indicators, given: dict) -> dict:
+    """The figures with a generous total (1000) for every 其中 item whose total is not given."""
+    out = dict(given)
+    for key in given:
+        parent = indicators.indicators[key].parent
+        while parent and parent not in out:
+            out[parent] = Decimal(1000)
+            parent = indicators.indicators[parent].parent
+    return out
+
+
 # --- the indicator set itself ---------------------------------------------------------------------
 
 
@@ -218,8 +229,27 @@ def test_a_qizhong_figure_may_not_exceed_its_parent(indicators, child, parent):
     assert indicators.check({parent: Decimal(6), child: Decimal(6)}, WHERE) == []
 
 
-def test_a_child_without_its_parent_is_not_checked(indicators):
-    assert indicators.check(figures(seriously_injured=40), WHERE) == []
+def test_a_child_without_its_parent_is_refused_naming_the_parent(indicators):
+    # 其中 never exceeds its total: a part given without its total would read larger than it.
+    problems = indicators.check(figures(collapsed_dwelling_rooms=9), WHERE)
+    assert problems_of(problems) == {(f"{WHERE}.collapsed_dwelling_rooms", "parent_missing")}
+    assert "collapsed_rooms" in problems[0].message
+    assert indicators.check(figures(collapsed_rooms=9, collapsed_dwelling_rooms=9), WHERE) == []
+
+
+@pytest.mark.parametrize(
+    ("rooms", "households"),
+    [
+        ("collapsed_rooms", "collapsed_dwelling_households"),
+        ("severely_damaged_rooms", "severely_damaged_dwelling_households"),
+        ("slightly_damaged_rooms", "slightly_damaged_dwelling_households"),
+    ],
+)
+def test_households_may_not_exceed_the_rooms_of_all_houses_either(indicators, rooms, households):
+    # 倒塌住房户数 5 with 倒塌房屋间数 3: five households cannot live in three collapsed rooms.
+    problems = indicators.check({rooms: Decimal(3), households: Decimal(5)}, WHERE)
+    assert (f"{WHERE}.{households}", "exceeds") in problems_of(problems)
+    assert indicators.check({rooms: Decimal(5), households: Decimal(5)}, WHERE) == []
 
 
 @pytest.mark.parametrize(
@@ -232,9 +262,9 @@ def test_a_child_without_its_parent_is_not_checked(indicators):
     ],
 )
 def test_affected_contains_damaged_contains_lost(indicators, larger, smaller):
-    problems = indicators.check({larger: Decimal("10.00"), smaller: Decimal("10.01")}, WHERE)
+    problems = indicators.check(with_totals(indicators, {larger: Decimal("10.00"), smaller: Decimal("10.01")}), WHERE)
     assert (f"{WHERE}.{smaller}", "exceeds") in problems_of(problems)
-    assert indicators.check({larger: Decimal("10.00"), smaller: Decimal("10.00")}, WHERE) == []
+    assert indicators.check(with_totals(indicators, {larger: Decimal("10.00"), smaller: Decimal("10.00")}), WHERE) == []
 
 
 def test_grain_damaged_beyond_grain_affected_is_refused_even_within_crop_damaged(indicators):
@@ -253,9 +283,9 @@ def test_grain_damaged_beyond_grain_affected_is_refused_even_within_crop_damaged
     ],
 )
 def test_households_may_not_outnumber_rooms(indicators, rooms, households):
-    problems = indicators.check({rooms: Decimal(3), households: Decimal(4)}, WHERE)
+    problems = indicators.check(with_totals(indicators, {rooms: Decimal(3), households: Decimal(4)}), WHERE)
     assert problems_of(problems) == {(f"{WHERE}.{households}", "exceeds")}
-    assert indicators.check({rooms: Decimal(4), households: Decimal(4)}, WHERE) == []
+    assert indicators.check(with_totals(indicators, {rooms: Decimal(4), households: Decimal(4)}), WHERE) == []
 
 
 @pytest.mark.parametrize(
@@ -269,9 +299,11 @@ def test_households_may_not_outnumber_rooms(indicators, rooms, households):
     ],
 )
 def test_a_current_value_may_not_exceed_its_cumulative_value(indicators, cumulative, current):
-    problems = indicators.check({cumulative: Decimal(50), current: Decimal(51)}, WHERE)
+    totals = {p: Decimal(100) for p in (indicators.indicators[cumulative].parent,
+                                         indicators.indicators[current].parent) if p}
+    problems = indicators.check({**totals, cumulative: Decimal(50), current: Decimal(51)}, WHERE)
     assert (f"{WHERE}.{current}", "exceeds") in problems_of(problems)
-    assert indicators.check({cumulative: Decimal(50), current: Decimal(50)}, WHERE) == []
+    assert indicators.check({**totals, cumulative: Decimal(50), current: Decimal(50)}, WHERE) == []
 
 
 def test_people_currently_in_centralized_shelters_cannot_exceed_all_ever_centralized(indicators):
@@ -304,9 +336,10 @@ def test_centralized_plus_dispersed_must_equal_the_relocated_figure(indicators, 
 
 def test_relocation_parts_are_not_summed_when_one_of_them_is_missing(indicators):
     assert indicators.check(figures(relocated_total=100, relocated_centralized_total=60), WHERE) == []
-    assert (
-        indicators.check(figures(relocated_centralized_total=60, relocated_dispersed_total=30), WHERE) == []
-    )
+    # …but the parts without their total are refused (其中 never stands without its total).
+    problems = indicators.check(figures(relocated_centralized_total=60, relocated_dispersed_total=30), WHERE)
+    assert problems_of(problems) == {(f"{WHERE}.relocated_centralized_total", "parent_missing"),
+                                     (f"{WHERE}.relocated_dispersed_total", "parent_missing")}
 
 
 def test_dead_livestock_parts_may_not_add_up_to_more_than_the_total(indicators):

@@ -8,6 +8,7 @@ from the event store, always masked) and the report export the REST API uses.
 from __future__ import annotations
 
 import tempfile
+import threading
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -19,9 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from api.files import accountability as export
 from api.rest.relief_files import XLSX, _chunks
 from api.web.auth import require_viewer
-from api.web.pages import page_router, view
+from api.web.pages import page_router, require_role, view
 from api.web.templating import CHINA, local_input, render
 from ledger.audit.accountability import require_report_reader
+from ledger.audit.seal import DigestFormatError, parse_digests
+from ledger.store.actors import Role
 from ledger.store.errors import InvalidInput
 from projections.audit.seal import Sealer
 from projections.disasters.board import BoardFilter
@@ -110,6 +113,42 @@ async def seal_status(request: Request) -> Response:
     require_viewer(request)
     status = await run_in_threadpool(_seal_status, request.app.state.runtime)
     return render(request, "audit/seal.html", **status)
+
+
+_VERIFYING = threading.Lock()
+VERDICTS = {"altered": "事件被改动", "deleted": "事件被删除", "inserted": "事件被插入", "digest": "与公布的摘要不符",
+            "checkpoint": "与存储的检查点不符", "unreadable": "事件无法读出（损坏或无法解密）"}
+
+
+def _verify(runtime: Any, digest: str | None) -> Any:
+    with Sealer(runtime) as sealer:
+        return sealer.verify(digest)
+
+
+@router.get("/audit/seal/verify")
+async def seal_verify(request: Request, digest: str = "") -> Response:
+    """校验: recompute the chain from the event store against the seal's links and checkpoints and, when given,
+    a published digest line — what `relief-ledger audit verify --digest` does, read only. Auditors and admins;
+    one check at a time."""
+    viewer = require_viewer(request)
+    require_role(viewer, Role.AUDITOR, Role.ADMIN)
+    runtime = request.app.state.runtime
+    status = await run_in_threadpool(_seal_status, runtime)
+    line = digest.strip()[:4000] or None
+    if line is not None:
+        try:
+            parse_digests(line)
+        except DigestFormatError as exc:
+            return render(request, "audit/seal.html", status_code=422, digest=digest, errors={"digest": str(exc)},
+                          **status)
+    if not _VERIFYING.acquire(blocking=False):
+        return render(request, "audit/seal.html", status_code=429, digest=digest, busy=True, **status)
+    try:
+        result = await run_in_threadpool(_verify, runtime, line)
+    finally:
+        _VERIFYING.release()
+    return render(request, "audit/seal.html", digest=digest, result=result, verdicts=VERDICTS,
+                  checked_at=runtime.now(), **status)
 
 
 @router.get("/audit/report")

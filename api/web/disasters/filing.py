@@ -143,6 +143,13 @@ def _visible_figures(viewer: Viewer, state: dict[str, Any]) -> dict[str, dict[st
     return figures
 
 
+def _report_figures(viewer: Viewer, state: dict[str, Any]) -> dict[int, dict[str, dict[str, Any]]]:
+    """Each report's own figures (report number → township → indicator → value), as this account may see them."""
+    township = viewer.actor.role is Role.TOWNSHIP
+    return {r["number"]: {t: f for t, f in (r.get("figures") or {}).items() if not township or viewer.actor.covers(t)}
+            for r in state.get("reports", [])}
+
+
 @router.get("/reports/{disaster_id}")
 async def process_page(request: Request, disaster_id: UUID, after: str = "", done: str = "",
                        township: str = "") -> Response:
@@ -170,7 +177,7 @@ async def _render_process(request: Request, viewer: Viewer, disaster_id: UUID, s
     return render(
         request, "disasters/process.html", status_code=status_code, row=row, state=state, figures=figures,
         history=history_out(viewer.actor, events), hazard=hazard, areas=runtime.areas,
-        indicators=runtime.indicators.indicators, totals=ds.totals(state) if viewer.actor.role is not Role.TOWNSHIP
+        report_figures=_report_figures(viewer, state), indicators=runtime.indicators.indicators, totals=ds.totals(state) if viewer.actor.role is not Role.TOWNSHIP
         else _sum(figures), may_file=viewer.actor.role in FILERS and row["stage"] not in ("final", "retracted"),
         may_finalise=viewer.actor.role is Role.COUNTY and row["stage"] != "retracted",
         may_review=viewer.actor.role in (Role.COUNTY, Role.CITY, Role.PROVINCE),
@@ -192,11 +199,12 @@ async def _file(request: Request, disaster_id: UUID, final: bool) -> Response:
     township = viewer.actor.scope if viewer.actor.role is Role.TOWNSHIP else values.get("township", "")
     use_case = runtime.disasters.file_final if final else runtime.disasters.file_follow_up
     try:
+        photos = await _photos(request, runtime)
         report = FiguresReport(figures={township: figures_from(values, runtime.indicators)},
                                as_of=beijing_time(values, "as_of"),  # type: ignore[arg-type]
-                               explanation=optional(values, "explanation"))
+                               explanation=optional(values, "explanation"), attachments=tuple(photos))
         body = {"figures": report.figures, "as_of": report.as_of.isoformat(), "explanation": report.explanation,
-                "final": final}
+                "final": final, "photos": [p["sha256"] for p in photos]}
         result = await run_in_threadpool(use_case, viewer.actor, disaster_id, report, None,
                                          idempotency(request, viewer, values, body))
     except DomainError as exc:
@@ -206,6 +214,19 @@ async def _file(request: Request, disaster_id: UUID, final: bool) -> Response:
             explanation_required=exc.code == "explanation_required",
         )
     return redirect(f"/reports/{disaster_id}", after=result.position, done="final" if final else "follow_up")
+
+
+async def _photos(request: Request, runtime: Any) -> list[dict[str, str]]:
+    """Scene photos sent with the form (multipart): stored in the blob store, attached by their hash."""
+    form = await request.form()  # the same parsed form `form_of` read
+    out = []
+    for item in form.getlist("photos"):
+        if isinstance(item, str) or not item.filename:
+            continue
+        data = await item.read(runtime.blobs.max_bytes + 1)
+        stored = await run_in_threadpool(runtime.blobs.put, data, item.content_type)
+        out.append({"sha256": stored.ref, "type": stored.type, "name": item.filename[:200], "kind": "photo"})
+    return out
 
 
 @router.post("/reports/{disaster_id}/follow-up")

@@ -51,7 +51,7 @@ async def queue(request: Request, after: str = "", done: str = "") -> Response:
         state = json.loads(row["state"])
         for report in state["reports"]:
             if report["review"] == "submitted" and _may_review(viewer, row["county"], report["filed_by"]["role"]):
-                waiting.append({"row": row, "report": report})
+                waiting.append({"row": row, "report": report, "key": new_key()})
     runtime = request.app.state.runtime
     return render(request, "disasters/queue.html", waiting=waiting, caught_up=caught_up, done=done,
                   areas=runtime.areas, hazards=runtime.hazards.hazards)
@@ -79,15 +79,41 @@ async def _render_review(request: Request, viewer: Viewer, disaster_id: UUID, nu
                   **context)
 
 
+def _partial(request: Request) -> bool:
+    """An htmx request from the queue: answer with the queue row only (the page works without it, too)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target", "").startswith("queue-")
+
+
+async def _queue_row(request: Request, disaster_id: UUID, number: int, position: Any = None,
+                     **context: Any) -> Response:
+    """One row of the queue after an inline accept / 驳回: its outcome, or its forms again with the refusal.
+    Answered 200 so htmx swaps it in; the refusal is in the row (role="alert")."""
+    runtime = request.app.state.runtime
+    if position is not None:
+        await wait_for(request, position, ["board"])
+    rows = await run_in_threadpool(view(request, "board").get, [str(disaster_id)])
+    row = rows.get(str(disaster_id))
+    report = next((r for r in json.loads(row["state"])["reports"] if r["number"] == number), None) if row else None
+    return render(request, "disasters/_queue_row.html", w={"row": row, "report": report, "key": new_key()},
+                  areas=runtime.areas, hazards=runtime.hazards.hazards, **context)
+
+
 @router.post("/review/{disaster_id}/{number}/accept")
 async def accept(request: Request, disaster_id: UUID, number: int) -> Response:
     viewer, values = await form_of(request)
     runtime = request.app.state.runtime
     try:
+        subtype = optional(values, "subtype")
         result = await run_in_threadpool(runtime.disasters.accept, viewer.actor, disaster_id, number, None,
-                                         idempotency(request, viewer, values, {"number": number}))
+                                         idempotency(request, viewer, values, {"number": number,
+                                                                               "subtype": subtype}),
+                                         subtype=subtype)
     except DomainError as exc:
+        if _partial(request):
+            return await _queue_row(request, disaster_id, number, row_error=exc.zh)
         return await _render_review(request, viewer, disaster_id, number, status_of(exc), form_error=exc.zh)
+    if _partial(request):
+        return await _queue_row(request, disaster_id, number, result.position, outcome="accepted")
     return redirect("/review", after=result.position, done="accepted")
 
 
@@ -102,8 +128,12 @@ async def return_report(request: Request, disaster_id: UUID, number: int) -> Res
         result = await run_in_threadpool(runtime.disasters.return_report, viewer.actor, disaster_id, number, reason,
                                          None, idempotency(request, viewer, values, {"reason": reason}))
     except DomainError as exc:
+        if _partial(request):
+            return await _queue_row(request, disaster_id, number, row_error=exc.zh, reason_error=True)
         return await _render_review(request, viewer, disaster_id, number, status_of(exc), form_error=exc.zh,
                                     errors=field_errors(exc), values=posted(values))
+    if _partial(request):
+        return await _queue_row(request, disaster_id, number, result.position, outcome="returned", reason=reason)
     return redirect("/review", after=result.position, done="returned")
 
 

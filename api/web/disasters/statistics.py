@@ -19,6 +19,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from api.files.kuaibao import kuaibao_workbook
 from api.web.auth import Viewer, require_viewer
 from api.web.pages import page_router, view
 from api.web.templating import CHINA, render
@@ -108,6 +109,20 @@ async def statistics_download(request: Request, area: str = "", year: int = 0, m
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+@router.get("/statistics/kuaibao.xlsx")
+async def kuaibao_download(request: Request, area: str = "", year: int = 0, month: int = 0,
+                           hazard: str = "") -> Response:
+    """The 快报 table of the area and period (layout partly unconfirmed; the file says so)."""
+    viewer = require_viewer(request)
+    runtime = request.app.state.runtime
+    year = year or runtime.now().astimezone(CHINA).year
+    data = await run_in_threadpool(_gather, request, viewer, area, year, month or None, hazard, CHART_DEFAULT)
+    body = await run_in_threadpool(kuaibao_workbook, data)
+    name = f"kuaibao-{data['prefix']}-{data['start']}-{data['end']}.xlsx"
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 def _workbook(data: dict[str, Any]) -> bytes:
     from openpyxl import Workbook
 
@@ -140,9 +155,10 @@ async def deadlines_page(request: Request, month: str = "", status: str = "") ->
     board = view(request, "board")
     rows = await run_in_threadpool(board.find, BoardFilter(area=area, date_from=start.isoformat(),
                                                            date_to=end.isoformat()), None, 5000)
+    upward = await run_in_threadpool(view(request, "upward").for_processes, [r["disaster_id"] for r in rows])
     flags = []
     for row in rows:
-        for flag in evaluate(json.loads(row["state"]), runtime.deadlines, now):
+        for flag in evaluate(json.loads(row["state"]), runtime.deadlines, now, upward):
             flags.append({"flag": flag, "row": row, "rule": RULE_NAMES.get(flag.rule, flag.rule),
                           "unit": _unit_name(runtime, flag.unit)})
     order = {"missing": 0, "late": 1, "pending": 2, "on_time": 3}

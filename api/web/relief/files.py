@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from fastapi import Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
@@ -25,6 +26,8 @@ from api.web.messages import field_errors
 from api.web.pages import form_of, idempotency, new_key, page_router, redirect, view, wait_for
 from api.web.relief.cases import current_period
 from api.web.templating import render
+from ledger.households.household import names_visible
+from ledger.relief.fund import fund_id
 from ledger.relief.programmes import PROGRAMME_NAMES
 from ledger.store.errors import DomainError, FieldProblem, InvalidInput
 
@@ -43,6 +46,7 @@ async def funds(request: Request, after: str = "", done: str = "") -> Response:
 
 async def _render_funds(request: Request, viewer: Any, status_code: int = 200, **context: Any) -> Response:
     rows = await run_in_threadpool(view(request, "funds").funds, viewer.actor.scope)
+    rows = [{**r, "fund_id": str(fund_id(r["county"], r["programme"], r["period"]))} for r in rows]
     values = {"idempotency_key": new_key(), "period": current_period(request),
               "county": viewer.actor.scope[:6], **context.pop("values", {})}
     return render(request, "relief/funds.html", status_code=status_code, rows=rows, programmes=PROGRAMME_NAMES,
@@ -68,26 +72,69 @@ async def allocate(request: Request) -> Response:
     return redirect("/relief/funds", after=result.position, done="allocated")
 
 
+@router.post("/relief/funds/{fund}/give-back")
+async def give_back(request: Request, fund: UUID) -> Response:
+    """资金收回: money returned to the allocating level, with its document and reason (as REST's give-back)."""
+    viewer, values = await form_of(request)
+    runtime = request.app.state.runtime
+    try:
+        amount = fen_from_yuan(values, "amount")
+        body = {"fund": str(fund), "amount_fen": amount, "document": text(values, "document"),
+                "reason": text(values, "reason")}
+        result = await run_in_threadpool(runtime.relief.give_back, viewer.actor, fund, amount, body["document"],
+                                         body["reason"], idempotency(request, viewer, values, body))
+    except DomainError as exc:
+        return await _render_funds(request, viewer, status_of(exc), errors=field_errors(exc), form_error=exc.zh,
+                                   failed_form=f"give-back-{fund}")
+    return redirect("/relief/funds", after=result.position, done="given_back")
+
+
 @router.get("/relief/roster.xlsx")
 def roster(request: Request, programme: str = "winter_spring", period: str = "") -> Response:
+    """The 花名册, masked (names in clear for officers in scope, as the API's)."""
     viewer = require_viewer(request)
+    return _roster(request, viewer, programme, period or current_period(request), revealed=False)
+
+
+@router.post("/relief/roster.xlsx")
+async def roster_revealed(request: Request) -> Response:
+    """The 花名册 with ID, phone and card numbers in clear: for the roles that may see them, after a stated
+    purpose, recorded (PersonalDataExported) before the file is written."""
+    viewer, values = await form_of(request)
     runtime = request.app.state.runtime
-    period = period or current_period(request)
+    programme, period = values.get("programme", "winter_spring"), text(values, "period") or current_period(request)
+    try:
+        if programme not in PROGRAMME_NAMES:
+            raise InvalidInput("未知的救助项目", "unknown programme")
+        await run_in_threadpool(runtime.relief.record_export, viewer.actor, programme, period, viewer.actor.scope,
+                                text(values, "purpose"))
+    except DomainError as exc:
+        return redirect("/relief/cases", programme=programme, period=period, export_error=exc.zh)
+    return await run_in_threadpool(_roster, request, viewer, programme, period, True)
+
+
+def _roster(request: Request, viewer: Any, programme: str, period: str, revealed: bool) -> Response:
+    runtime = request.app.state.runtime
     if programme not in PROGRAMME_NAMES:
         raise InvalidInput("未知的救助项目", "unknown programme")
     area = runtime.areas.require(viewer.actor.scope, "area") if viewer.actor.scope else None
+    names = runtime.pii.decrypt if names_visible(viewer.actor, viewer.actor.scope) else None
     buffer = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115 - closed by _chunks once sent
     try:
         with relief_files.roster_view(runtime, request.app.state.projections) as roster_view:
             relief_files.write_roster(roster_view.iter_rows(programme, period, viewer.actor.scope), buffer,
                                       subtitle=_subtitle(area.name if area else "", viewer.actor.scope, programme,
-                                                         period), areas=runtime.areas)
+                                                         period),
+                                      names=names, reveal=runtime.pii.decrypt if revealed else None,
+                                      areas=runtime.areas)
     except BaseException:
         buffer.close()
         raise
     buffer.seek(0)
+    suffix = "-revealed" if revealed else ""
     return StreamingResponse(_chunks(buffer), media_type=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="roster-{viewer.actor.scope}-{programme}-{period}.xlsx"'})
+        "Content-Disposition": f'attachment; filename="roster-{viewer.actor.scope}-{programme}-{period}{suffix}.xlsx"',
+        "Cache-Control": "no-store"})
 
 
 @router.get("/relief/import")

@@ -1,7 +1,9 @@
-"""冬春 需救助 上报: the season's clocks for the viewer's area, the roster's 需救助 figures, and the filing of
-the viewer's own level (county, city or province) — filed once, corrected with a reason.
-
-The same use cases as `POST /v1/relief/winter-spring/{period}/needs-filings` and its corrections.
+"""The 冬春 season for an area (county and relief officers, city, province; auditors read): the season's own
+dates for the place, the 需救助 / 已救助 figures by the next level (GraphQL's `winterSpringStatistics`), the
+season's clocks — the survey and the upward filings — with 迟报 / 未报 (`winterSpringDeadlines`), the relief
+timeliness from each disaster (`reliefTimeliness`), and the cases flagged for review: a family member, a
+一卡通 account or a phone shared between households (`householdMatches`), villages where every household got
+the same amount (`equalAmounts`). Read only; the same views and scope as GraphQL.
 """
 
 from __future__ import annotations
@@ -12,114 +14,65 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import status_of
-from api.files.relief import projection_view
 from api.web.auth import require_viewer
-from api.web.messages import field_errors
-from api.web.pages import form_of, idempotency, new_key, page_router, redirect
-from api.web.templating import render
+from api.web.pages import page_router, view, wait_for
+from api.web.relief import needs_filing
+from api.web.relief.cases import current_period
+from api.web.templating import CHINA, render
+from ledger.relief.applications import check_period
 from ledger.relief.season import is_season
-from ledger.relief.season_filing import FILERS, LEVEL_OF_DIGITS, check_figures
-from ledger.relief.service import CHINA
-from ledger.store.errors import DomainError, FieldProblem, InvalidInput, Problems
-from projections.relief.season import current_season, season_flags
+from ledger.store.errors import FieldProblem, InvalidInput, NotPermitted, Problems
+from projections.relief.season import season_flags
+from projections.relief.timeliness import timeliness_of
 
 router = page_router()
 
-#: the needs most 冬春 surveys break down (free names; these are offered in the form)
-NEEDS = ("口粮", "衣被", "取暖", "住房")
-LEVEL_NAMES = {"county": "县级", "city": "市级", "province": "省级"}
-STATUS_NAMES = {"on_time": "按时", "late": "迟报", "missing": "未报", "pending": "未到期"}
+CLOCK_NAMES = {"on_time": "按时", "late": "迟报", "missing": "未报", "pending": "未到期"}
 
 
-def _own_area(actor: Any) -> str | None:
-    """The area the viewer files for: its scope when that is a county, city or province it may file for."""
-    level = LEVEL_OF_DIGITS.get(len(actor.scope))
-    return actor.scope if level is not None and actor.role in FILERS[level] else None
+def _scoped(scope: str, area: str) -> str:
+    area = area.strip()
+    if not area:
+        return scope
+    if not area.isdigit() or len(area) not in (2, 4, 6, 9, 12):
+        raise InvalidInput("地区代码有误", "invalid area code", fields=[FieldProblem("area", "bad_area", "")])
+    if not area.startswith(scope):
+        if scope.startswith(area):
+            return scope
+        raise NotPermitted(f"{area} 不在本账号的管辖范围内", f"{area} is outside this account's scope")
+    return area
 
 
-def _period(request: Request, period: str) -> str:
-    if period and is_season(period):
-        return period
-    return current_season(request.app.state.runtime.now().astimezone(CHINA).date())
-
-
-@router.get("/relief/winter-spring")
-async def page(request: Request, period: str = "", done: str = "") -> Response:
+@router.get("/relief/season")
+async def season(request: Request, period: str = "", area: str = "", after: str = "") -> Response:
     viewer = require_viewer(request)
-    return await _render(request, viewer, _period(request, period), done=done)
-
-
-async def _render(request: Request, viewer: Any, period: str, status_code: int = 200, **context: Any) -> Response:
+    caught_up = await wait_for(request, after, ["roster"])
     runtime = request.app.state.runtime
-    today = runtime.now().astimezone(CHINA).date()
-    scope = viewer.actor.scope
-    own = _own_area(viewer.actor)
-
-    def read() -> tuple[list[Any], dict[str, int], Any]:
-        with projection_view(runtime, "roster", request.app.state.projections) as roster:
-            flags = season_flags(roster, runtime.relief_rules, period, scope, today,
-                                 runtime.season_filings.filed_at(period))
-            totals = roster.winter_spring_statistics(scope, period).totals
-        return flags, totals, runtime.season_filings.find(period, own) if own else None
-
-    flags, totals, filing = await run_in_threadpool(read)
-    values = {"idempotency_key": new_key(), "households": str(totals["need_households"]),
-              "people": str(totals["need_people"]), **context.pop("values", {})}
-    return render(request, "relief/season.html", status_code=status_code, period=period, flags=flags,
-                  totals=totals, own=own, filing=filing, needs=NEEDS, values=values, levels=LEVEL_NAMES,
-                  statuses=STATUS_NAMES, areas=runtime.areas, **context)
-
-
-def _figures(values: dict[str, str]) -> Any:
+    period = period.strip() or current_period(request)
     problems = Problems()
+    check_period(period, problems)
+    if not problems.items and not is_season(period):
+        problems.add("period", "bad_period", "a season such as 2025-2026")
+    problems.raise_if_any("期间有误（冬春救助期间如 2025-2026）", "invalid season")
+    scope = _scoped(viewer.actor.scope, area)
+    rules = runtime.relief_rules
+    now = runtime.now()
+    today = now.astimezone(CHINA).date()
+    roster, board = view(request, "roster"), view(request, "board")
 
-    def whole(name: str, required: bool = True) -> int | None:
-        raw = values.get(name, "").strip()
-        if not raw:
-            if required:
-                problems.add(name, "required", "a whole number")
-            return None
-        if not raw.isdigit():
-            problems.add(name, "not_a_whole_number", f"a whole number, not {raw!r}")
-            return None
-        return int(raw)
+    def read() -> dict[str, Any]:
+        figures = roster.winter_spring_statistics(scope, period)
+        return {
+            "totals": figures.totals, "breakdown": figures.breakdown,
+            "flags": season_flags(roster, rules, period, scope, today, runtime.season_filings.filed_at(period)),
+            "timeliness": timeliness_of(roster, board, scope, None, rules.timeliness_target_hours, now),
+            "matches": roster.matches(scope, None, period),
+            "equal": roster.equal_amounts(scope, rules.equal_amount_min_households, None, period),
+        }
 
-    households, people = whole("households"), whole("people")
-    by_need = {n: v for n in NEEDS if (v := whole(f"need_{n}", required=False)) is not None}
-    problems.raise_if_any("请检查填写的数字", "check the figures")
-    figures = check_figures(households, people, by_need, problems)
-    problems.items = [FieldProblem(p.field.replace("by_need.", "need_"), p.code, p.message) for p in problems.items]
-    problems.raise_if_any("冬春需救助情况报送有误", "invalid 冬春 figures")
-    return figures
-
-
-@router.post("/relief/winter-spring")
-async def file(request: Request) -> Response:
-    viewer, values = await form_of(request)
-    runtime = request.app.state.runtime
-    period = _period(request, values.get("period", ""))
-    own = _own_area(viewer.actor)
-    correcting = values.get("action") == "correct"
-    try:
-        if own is None:
-            raise InvalidInput("本账号不报送冬春需救助情况", "this account files no 冬春 figures")
-        figures = _figures(values)
-
-        def save() -> Any:
-            with projection_view(runtime, "roster", request.app.state.projections) as roster:
-                totals = roster.winter_spring_statistics(own, period).totals
-            counted = {"households": totals["need_households"], "people": totals["need_people"]}
-            body = {"period": period, "area": own, **figures.as_dict(), "reason": values.get("reason", "")}
-            key = idempotency(request, viewer, values, body)
-            if correcting:
-                return runtime.season_filings.correct(viewer.actor, period, own, figures, counted,
-                                                      values.get("reason", ""), key)
-            return runtime.season_filings.file(viewer.actor, period, own, figures, counted,
-                                               values.get("note", ""), key)
-
-        await run_in_threadpool(save)
-    except DomainError as exc:
-        return await _render(request, viewer, period, status_of(exc), errors=field_errors(exc), form_error=exc.zh,
-                             values={k: v for k, v in values.items() if k != "csrf_token"})
-    return redirect("/relief/winter-spring", period=period, done="corrected" if correcting else "filed")
+    found = await run_in_threadpool(read)
+    first, last = rules.season.bounds(period, scope)
+    return render(request, "relief/season.html", period=period, area=scope, first=first, last=last,
+                  festival=rules.spring_festival.get(period), caught_up=caught_up, areas=runtime.areas,
+                  clock_names=CLOCK_NAMES, target_hours=rules.timeliness_target_hours,
+                  files_upward=needs_filing.own_area(viewer.actor) is not None, **found)

@@ -115,7 +115,12 @@
     event.preventDefault();
     var action = (event.submitter && event.submitter.getAttribute("formaction")) || form.getAttribute("action");
     if (!navigator.onLine) { keep(form, action); return; }
-    fetch(action, { method: "POST", body: body(fields(form)), credentials: "same-origin" })
+    // Photos chosen in the form go as multipart; a draft kept offline carries the typed values only.
+    var files = Array.prototype.some.call(form.querySelectorAll("input[type=file]"),
+                                          function (i) { return i.files && i.files.length; });
+    var payload = files ? new FormData(form) : body(fields(form));
+    if (files && csrf()) payload.set("csrf_token", csrf());
+    fetch(action, { method: "POST", body: payload, credentials: "same-origin" })
       .then(show)
       .catch(function () { keep(form, action); });
   });

@@ -16,6 +16,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 def test_a_county_files_its_winter_spring_needs_upward(driver: Any, web: dict[str, Any]) -> None:
     sign_in(driver, web, "demo-county")
+    driver.find_element(By.LINK_TEXT, "冬春").click()  # the season's page, and from it the filing
+    wait_for(lambda: driver.find_elements(By.LINK_TEXT, "冬春上报"), what="the season page")
     driver.find_element(By.LINK_TEXT, "冬春上报").click()
     wait_for(lambda: "冬春需救助情况" in text_of(driver), what="the 冬春 page")
     assert "县级上报地市（冬春需救助）" in text_of(driver)

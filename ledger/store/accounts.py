@@ -1,4 +1,5 @@
-"""Where sign-in keeps its rows: password hashes, server-side sessions, sign-in attempts.
+"""Where sign-in keeps its rows: password hashes, server-side sessions, sign-in attempts (the store layer's
+SQL for `ledger.accounts`, which speaks to it only through `AccountStore`).
 
 These are not events: a password hash must never enter the event log (which
 is kept for ever and sealed), a session is revocable operational state, and
