@@ -21,7 +21,7 @@ FIGURES_DOC = (
 EXAMPLE_FIGURES = {
     "320921100": {
         "affected_population": 1200, "relocated_total": 300, "relocated_centralized_total": 120,
-        "relocated_dispersed_total": 180, "collapsed_dwelling_rooms": 6, "collapsed_dwelling_households": 3,
+        "relocated_dispersed_total": 180, "collapsed_rooms": 8, "collapsed_dwelling_rooms": 6, "collapsed_dwelling_households": 3,
         "crop_affected_ha": "850.50", "crop_damaged_ha": "300.00", "crop_lost_ha": "40.25",
         "direct_loss_10k_yuan": "560.00",
     }

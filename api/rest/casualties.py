@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from api.deps import CurrentActor, IdempotencyHeader, Runtime, idempotency_key
 from ledger.disasters.casualties import Casualty
@@ -18,6 +18,10 @@ router = APIRouter(prefix="/v1/disasters", tags=["disasters 灾害过程"], resp
 
 
 class CasualtyIn(StrictModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
+        {"name": "赵六", "id_number": "320921197005051235", "township": "320921100", "occurred_on": "2026-07-08",
+         "cause": "房屋倒塌", "status": "dead"}]})
+
     name: str = Field(min_length=1, max_length=50, description="姓名")
     id_number: str = Field(min_length=1, max_length=30, description="公民身份号码 (GB 11643, checked)")
     township: str = Field(min_length=9, max_length=12, description="乡镇 code")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from api.deps import CurrentActor, IdempotencyHeader, Runtime, idempotency_key
 from ledger.disasters.upward import UpwardFiling
@@ -19,6 +19,9 @@ router = APIRouter(prefix="/v1/upward-reports", tags=["upward reports 上报"], 
 class UpwardReportIn(StrictModel):
     """One city's or province's report upward over the disaster processes it names; the figures are
     derived from the ledger when it is filed, never typed in."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
+        {"kind": "initial", "disaster_ids": ["6f1d2c3a-8b7e-5c4d-9a2b-1e0f3d4c5b6a"], "text": "响水县洪涝灾害初报"}]})
 
     kind: Literal["initial", "daily", "final"] = Field(description="initial (初报) | daily (日报/零报告) | final (核报)")
     disaster_ids: list[str] = Field(min_length=1, max_length=500, description="the processes it covers")

@@ -67,6 +67,11 @@ def test_reports_over_http_on_postgres(
     server = start_server(env)
     server.wait_healthy()
     assert "PostgreSQL" in server.stdout(), server.output()
+    # no demo token to print: the banner says how to get one, and each URL it prints answers
+    assert "relief-ledger accounts add NAME" in " ".join(server.stdout().split()), server.output()
+    with httpx.Client(base_url=server.base_url, timeout=10.0) as http:
+        for url in re.findall(r"http://127\.0\.0\.1:\d+(/\S*)", server.stdout()):
+            assert http.get(url).status_code < 400, url
     # configured secrets: nothing generated; PostgreSQL: no demo and no SQLite file
     assert not (data_dir / "secrets.json").exists()
     assert not (data_dir / "demo-tokens.json").exists()
