@@ -344,7 +344,7 @@ class DisastersQuery:
         view = host_of(info).view("board")
         f = BoardFilter(area=prefix[:6] if len(prefix) > 6 else prefix, date_from=start.isoformat(),
                         date_to=end.isoformat())
-        rows = await anyio.to_thread.run_sync(lambda: view.find(f, None, MAX_COMPLIANCE_PROCESSES))
+        rows = await anyio.to_thread.run_sync(lambda: view.find(f, None, MAX_COMPLIANCE_PROCESSES, True))
         now = runtime.now()
         flags = []
         for row in rows:
