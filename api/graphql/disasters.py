@@ -345,7 +345,7 @@ class DisastersQuery:
         upward_view = host_of(info).view("upward")
         f = BoardFilter(area=prefix[:6] if len(prefix) > 6 else prefix, date_from=start.isoformat(),
                         date_to=end.isoformat())
-        rows = await anyio.to_thread.run_sync(lambda: view.find(f, None, MAX_COMPLIANCE_PROCESSES))
+        rows = await anyio.to_thread.run_sync(lambda: view.find(f, None, MAX_COMPLIANCE_PROCESSES, True))
         now = runtime.now()
         upward = await anyio.to_thread.run_sync(lambda: upward_view.for_processes([r["disaster_id"] for r in rows]))
         flags = []

@@ -118,6 +118,11 @@ class BoardQueries(ProcessFolding, BatchingView):
         self._new_reports: dict[tuple[str, int], dict[str, Any]] = {}
         self._reviews: list[dict[str, Any]] = []
 
+    def _rows(self, rows: list[dict[str, Any]], with_states: bool) -> list[dict[str, Any]]:
+        """Rows whose `state` (the process as readers know it, JSON) is read for all at once, or on first use."""
+        rows = [ProcessRow(self, r) for r in rows]
+        return self._with_states(rows) if with_states else rows
+
     def _with_states(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each row's `state` as readers know it (JSON): the header, the reports and the figures that count."""
         ids = [r["disaster_id"] for r in rows]
@@ -136,11 +141,13 @@ class BoardQueries(ProcessFolding, BatchingView):
                 current.setdefault(r["disaster_id"], {}).setdefault(r["township"], {})[r["indicator"]] = top
         for row in rows:
             d = row["disaster_id"]
-            state = process.full_state(json.loads(row["state"]), reports.get(d, []), current.get(d, {}))
-            row["state"] = json.dumps(state, ensure_ascii=False)
+            header = row._header if isinstance(row, ProcessRow) else row["state"]
+            state = process.full_state(json.loads(header), reports.get(d, []), current.get(d, {}))
+            dict.__setitem__(row, "state", json.dumps(state, ensure_ascii=False))
         return rows
 
-    def find(self, f: BoardFilter, after: tuple[str, str] | None, limit: int) -> list[dict[str, Any]]:
+    def find(self, f: BoardFilter, after: tuple[str, str] | None, limit: int,
+             with_states: bool = False) -> list[dict[str, Any]]:
         """Newest first, keyset-paginated on (disaster_date, disaster_id)."""
         where, params = self._where(f)
         if after is not None:
@@ -150,18 +157,19 @@ class BoardQueries(ProcessFolding, BatchingView):
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY disaster_date DESC, disaster_id DESC LIMIT ?"
-        return self._with_states(self.query(sql, [*params, limit]))
+        return self._rows(self.query(sql, [*params, limit]), with_states)
 
     def count(self, f: BoardFilter) -> int:
         where, params = self._where(f)
         sql = "SELECT COUNT(*) AS n FROM {t}_rows" + (" WHERE " + " AND ".join(where) if where else "")
         return int(self.query(sql, params)[0]["n"])
 
-    def get(self, disaster_ids: list[str]) -> dict[str, dict[str, Any]]:
+    def get(self, disaster_ids: list[str], with_states: bool = False) -> dict[str, dict[str, Any]]:
         if not disaster_ids:
             return {}
         marks = ", ".join("?" for _ in disaster_ids)
-        rows = self._with_states(self.query(f"SELECT * FROM {{t}}_rows WHERE disaster_id IN ({marks})", disaster_ids))
+        rows = self._rows(self.query(f"SELECT * FROM {{t}}_rows WHERE disaster_id IN ({marks})", disaster_ids),
+                          with_states)
         return {r["disaster_id"]: r for r in rows}
 
     @staticmethod
@@ -185,6 +193,21 @@ class BoardQueries(ProcessFolding, BatchingView):
             where.append("stage = ?")
             params.append(f.stage)
         return where, params
+
+
+class ProcessRow(dict):  # type: ignore[type-arg]
+    """A board row; its `state` is put together from the process's rows when first asked for."""
+
+    def __init__(self, view: BoardQueries, row: dict[str, Any]) -> None:
+        super().__init__(row)
+        self._view = view
+        self._header = self.pop("state")
+
+    def __missing__(self, key: str) -> Any:
+        if key != "state":
+            raise KeyError(key)
+        self._view._with_states([self])  # noqa: SLF001
+        return dict.__getitem__(self, "state")
 
 
 def _stored(report: dict[str, Any], column: str) -> Any:

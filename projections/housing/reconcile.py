@@ -14,7 +14,7 @@ def reconciliation_of(housing: Any, board: Any, area: str, disaster_id: str | No
     """(process id, difference) for each process with housing files in the area (or the one named); the
     figures are the process's townships within the area."""
     ids = [disaster_id] if disaster_id else housing.disasters(area)
-    rows = board.get(ids)
+    rows = board.get(ids, with_states=True)
     out = []
     for did in ids:
         row = rows.get(did)

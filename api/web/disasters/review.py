@@ -45,7 +45,7 @@ async def queue(request: Request, after: str = "", done: str = "") -> Response:
     viewer = require_viewer(request)
     require_role(viewer, *REVIEWERS)
     caught_up = await wait_for(request, after, ["board"])
-    rows = await run_in_threadpool(view(request, "board").find, BoardFilter(area=viewer.actor.scope), None, 500)
+    rows = await run_in_threadpool(view(request, "board").find, BoardFilter(area=viewer.actor.scope), None, 500, True)
     waiting = []
     for row in rows:
         state = json.loads(row["state"])

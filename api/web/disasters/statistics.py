@@ -154,7 +154,7 @@ async def deadlines_page(request: Request, month: str = "", status: str = "") ->
     area = viewer.actor.scope[:6] if len(viewer.actor.scope) > 6 else viewer.actor.scope
     board = view(request, "board")
     rows = await run_in_threadpool(board.find, BoardFilter(area=area, date_from=start.isoformat(),
-                                                           date_to=end.isoformat()), None, 5000)
+                                                           date_to=end.isoformat()), None, 5000, True)
     upward = await run_in_threadpool(view(request, "upward").for_processes, [r["disaster_id"] for r in rows])
     flags = []
     for row in rows:
