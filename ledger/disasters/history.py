@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ledger.disasters.reports import ReportKind, Review, new_report
+from ledger.disasters.reports import ReportKind, Review, new_report, refiled_kind
 
 KINDS = {
     "InitialReportFiled": ReportKind.INITIAL,
@@ -22,7 +22,7 @@ def report_history(events: Iterable[Any]) -> list[dict[str, Any]]:
         name = type(e).__name__
         if name in KINDS:
             report = new_report(
-                len(reports) + 1, KINDS[name], e.figures, getattr(e, "as_of", None) or e.occurred_at,
+                len(reports) + 1, refiled_kind(reports, KINDS[name], getattr(e, "refiles", None)), e.figures, getattr(e, "as_of", None) or e.occurred_at,
                 getattr(e, "explanation", None), getattr(e, "jumps", []), getattr(e, "refiles", None),
                 getattr(e, "phoned_at", None), e.actor,
             )

@@ -89,6 +89,7 @@ def apply(header: dict[str, Any] | None, event: Any, stacks: Stacks) -> Applied:
         header["responses"].append({
             "action": event.action, "level": event.level, "decided_at": _iso(event.decided_at),
             "recorded_at": _iso(event.timestamp), "plan": event.plan,
+            "government_level": event.government_level,  # which responses start the daily 零报告
         })
     elif isinstance(event, Disaster.Retracted):
         out.keys_before = {k: header[k] for k in KEYS}
@@ -102,6 +103,11 @@ def apply(header: dict[str, Any] | None, event: Any, stacks: Stacks) -> Applied:
 def _filed(header: dict[str, Any], event: Any, stacks: Stacks, out: Applied) -> None:
     number = header["report_count"] + 1
     kind = KIND[type(event)]
+    initials = header.setdefault("initials", [1])  # the numbers of the 初报 (the first, and any refiled 初报)
+    if kind == "follow_up" and getattr(event, "refiles", None) in initials:
+        kind = "initial"  # a refiled 初报 is a 初报 again
+    if kind == "initial" and number not in initials:
+        initials.append(number)
     recorded_at = _iso(event.timestamp)
     header["report_count"] = number
     header["latest"] = {"number": number, "kind": kind, "review": "submitted", "recorded_at": recorded_at}
@@ -177,7 +183,7 @@ def full_state(header: dict[str, Any], reports: list[dict[str, Any]], current: d
     """The process as readers know it (ledger/disasters/state.py's shape): the header's fields, every
     report (from its rows) and the figures that count."""
     state = {k: v for k, v in header.items()
-             if k not in ("report_count", "latest", "kinds", "pending", "totals", "townships")}
+             if k not in ("report_count", "latest", "kinds", "initials", "pending", "totals", "townships")}
     state["reports"] = reports
     state["current"] = current
     state["counted_kind"] = header["kinds"][-1][1] if header["kinds"] else None

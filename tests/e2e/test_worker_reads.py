@@ -53,7 +53,7 @@ def test_read_your_writes_through_the_worker_and_revocation_on_the_next_request(
     occurred = _ago(hours=30)
     with httpx.Client(base_url=server.base_url, timeout=30.0) as http:
         filed = _ok(http.post("/v1/disasters", headers=county, json={
-            "county": "320921", "hazard": "flood", "occurred_at": occurred,
+            "county": "320921", "hazard": "flood", "subtype": "river_flood", "occurred_at": occurred,
             "figures": {"320921100": {"affected_population": 120}}}), 201, server)
         seen = _graphql(http, DISASTER, {"id": filed["id"], "p": filed["position"]}, county, server)["disaster"]
         assert (seen["version"], seen["reportCount"]) == (1, 1)

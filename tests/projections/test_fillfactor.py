@@ -15,7 +15,8 @@ from projections.views import FILLFACTOR, SQLiteView
 
 UPDATED_IN_PLACE = {
     "accidents_rows", "board_rows", "funds_funds", "housing_files", "incidents_calls", "incidents_rows",
-    "roster_relief_moments", "roster_rows", "statistics_state",
+    "roster_relief_moments", "roster_rows", "statistics_state", "statistics_figures", "statistics_stacks",
+    "statistics_totals", "board_stacks", "board_reports",
 }
 
 

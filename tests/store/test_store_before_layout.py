@@ -21,6 +21,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from ledger.disasters.history import report_history
 from ledger.runtime import LedgerConfig, LedgerRuntime
 from ledger.store.commands import IdempotencyKey, run
 from ledger.store.errors import NotAuthenticated
@@ -90,7 +91,8 @@ def test_old_aggregates_load_with_the_state_they_had(old_store: Any) -> None:
             expected["version"], expected["stage"], expected["disaster_date"], expected["hazard"],
             expected["subtype"], expected["text"])
         assert {t: {k: str(v) for k, v in f.items()} for t, f in d.township_figures().items()} == expected["figures"]
-        assert [r["review"].value for r in d.reports] == expected["reviews"]
+        reports = report_history(rt.app.events.get(UUID(expected["id"])))
+        assert [r["review"].value for r in reports] == expected["reviews"] and d.report_count == len(reports)
     fund = rt.app.repository.get(UUID(FACTS["fund"]["id"]))
     assert (fund.version, fund.balance, fund.paid, fund.returned, fund.allocated) == (
         FACTS["fund"]["version"], FACTS["fund"]["balance"], FACTS["fund"]["paid"], FACTS["fund"]["returned"],
