@@ -101,7 +101,8 @@ class Chain:
         self.rt = runtime
         self.county = {"320921": officer(runtime, "county", "320921"), CHANGJIANG: officer(runtime, "county", CHANGJIANG)}
         self.city = {"320921": officer(runtime, "city", "3209"), CHANGJIANG: officer(runtime, "city", "3602")}
-        self.ids: dict[int, UUID] = {}
+        self.ids: dict[int, UUID] = {}  # the latest process of each key
+        self.opened: list[UUID] = []  # every process opened (a key freed by 核销 or 勘误 opens another)
         self.step = 0
         self.recorded: set[str] = set()  # the kinds of command the ledger accepted (--hypothesis-show-statistics)
 
@@ -169,6 +170,7 @@ class Chain:
             figures=self.figures(k, raw), text="灾情初报", explanation=EXPLANATION,
         ))
         self.ids[k] = result.id
+        self.opened.append(result.id)
 
     def _file(self, kind: str, k: int, *args: Any) -> None:
         county, disaster_id = KEYS[k][0], self.ids[k]
@@ -270,7 +272,7 @@ def snapshot(board: Follower, statistics: Follower) -> dict[str, list[dict[str, 
 
 def counting(chain: Chain) -> list[Disaster]:
     """The processes that count: not retracted."""
-    found = [chain.disaster(k) for k in chain.ids]
+    found = [chain.rt.disasters.get(local_operator(), i) for i in chain.opened]
     return [d for d in found if d is not None and d.stage is not Stage.RETRACTED]
 
 
