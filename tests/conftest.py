@@ -82,7 +82,10 @@ def persistence_env(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -
     else:
         url = request.getfixturevalue("postgres_schema")
         pg = postgres_env(url)
-        pg.update({"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "8", "POSTGRES_CONNECT_TIMEOUT": "5"})
+        pg.update({"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "8", "POSTGRES_CONNECT_TIMEOUT": "5",
+                   # the library's 5 s default ends a test whose own checks (property tests replaying every
+                   # aggregate on a busy machine) pause a projection's transaction longer than that
+                   "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60"})
         prepare_postgres(pg)
         env.update(pg)
     return env
